@@ -1,0 +1,1 @@
+"""Composable CDP: Dagster definitions, ingestion, CLI and activation for the dbt project."""

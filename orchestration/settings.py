@@ -1,0 +1,98 @@
+"""One settings object, read from environment variables with clear defaults.
+
+The same names are used by `profiles.yml` (`env_var('CDP_WAREHOUSE')`), the Dagster
+resources and the `cdp` CLI, so the DuckDB file and the folders are named once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+DEFAULTS: dict[str, str] = {
+    "CDP_RAW_DIR": "seeds",
+    "CDP_WAREHOUSE": "warehouse/cdp.duckdb",
+    "CDP_EXPORTS_DIR": "exports",
+    "CDP_SERVING_DIR": "warehouse/serving",
+    "CDP_DATA_DOCS_DIR": "warehouse/data_docs",
+}
+
+
+def _resolve(value: str, *, default: bool) -> Path:
+    """Defaults are relative to the project root; user-given relative paths to the cwd."""
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    return (PROJECT_ROOT / path) if default else path.resolve()
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    """Parse CDP_AS_OF (ISO-8601; no offset means UTC) into an aware UTC datetime."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the raw data, the warehouse and the outputs live."""
+
+    raw_dir: Path
+    warehouse: Path
+    exports_dir: Path
+    serving_dir: Path
+    data_docs_dir: Path
+    # The moment "now" means for time windows (segments, recency). None = wall clock.
+    as_of: datetime | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def path(name: str) -> Path:
+            if env.get(name):
+                return _resolve(env[name], default=False)
+            return _resolve(DEFAULTS[name], default=True)
+
+        return cls(
+            raw_dir=path("CDP_RAW_DIR"),
+            warehouse=path("CDP_WAREHOUSE"),
+            exports_dir=path("CDP_EXPORTS_DIR"),
+            serving_dir=path("CDP_SERVING_DIR"),
+            data_docs_dir=path("CDP_DATA_DOCS_DIR"),
+            as_of=parse_as_of(env.get("CDP_AS_OF")),
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields replaced; relative paths resolve against the cwd."""
+        resolved = {
+            key: (Path(value).expanduser().resolve() if isinstance(value, str | Path) else value)
+            for key, value in changes.items()
+            if value is not None
+        }
+        return replace(self, **resolved)
+
+    def as_env(self) -> dict[str, str]:
+        """The environment variables that make dbt and Dagster see these settings."""
+        env = {
+            "CDP_RAW_DIR": str(self.raw_dir),
+            "CDP_WAREHOUSE": str(self.warehouse),
+            "CDP_EXPORTS_DIR": str(self.exports_dir),
+            "CDP_SERVING_DIR": str(self.serving_dir),
+            "CDP_DATA_DOCS_DIR": str(self.data_docs_dir),
+        }
+        if self.as_of is not None:
+            env["CDP_AS_OF"] = self.as_of.isoformat()
+        return env
+
+    def as_of_or_now(self) -> datetime:
+        return self.as_of or datetime.now(UTC)
