@@ -6,6 +6,8 @@ Listed under `plugins:` in profiles.yml. On other engines the dispatch macro
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
@@ -28,10 +30,8 @@ def _normalize_phone_batch(
 
 def register_udfs(conn: duckdb.DuckDBPyConnection) -> None:
     """Register the UDFs on a DuckDB connection (also used by tests and benchmarks)."""
-    try:
+    with contextlib.suppress(duckdb.InvalidInputException):
         conn.remove_function("cdp_normalize_phone")
-    except duckdb.InvalidInputException:
-        pass
     conn.create_function(
         "cdp_normalize_phone",
         _normalize_phone_batch,

@@ -21,7 +21,9 @@ def normalize_email(value: str | None) -> str | None:
 
 
 @functools.lru_cache(maxsize=1_000_000)
-def normalize_phone(value: str | None, country: str | None, default_country: str = "US") -> str | None:
+def normalize_phone(
+    value: str | None, country: str | None, default_country: str = "US"
+) -> str | None:
     """E.164 for a phone written in national, international or `00`-prefixed form.
 
     The record's country (ISO alpha-2) reads a national number; without one the

@@ -1,0 +1,76 @@
+"""The `cdp` command line: run the asset graph, generate demo data, start the UI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Composable CDP: warehouse-native customer data platform (dbt + Dagster + DuckDB)."""
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--persons", default=300, show_default=True, help="Number of people to simulate.")
+@click.option("--days", default=90, show_default=True, help="Days of history up to --end-date.")
+@click.option(
+    "--seed", default=42, show_default=True, help="Random seed: same options, same bytes."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet", "jsonl"]),
+    default="csv",
+    show_default=True,
+    help="File format of every table.",
+)
+@click.option(
+    "--events-format",
+    type=click.Choice(["csv", "parquet", "jsonl"]),
+    default=None,
+    help="Override the format of `events` (jsonl writes Segment-spec camelCase messages).",
+)
+@click.option(
+    "--end-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Last day of simulated history (default: a fixed date, so output is reproducible).",
+)
+@click.option(
+    "--truth",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the ground truth (who is who, the traps) as JSON, for tests.",
+)
+def generate(
+    out_dir: Path,
+    persons: int,
+    days: int,
+    seed: int,
+    fmt: str,
+    events_format: str | None,
+    end_date: object,
+    truth: Path | None,
+) -> None:
+    """Write a synthetic raw folder in the raw input contract to OUT_DIR."""
+    from orchestration.generate import generate_raw_folder
+
+    summary = generate_raw_folder(
+        out_dir,
+        persons=persons,
+        days=days,
+        seed=seed,
+        fmt=fmt,
+        events_format=events_format,
+        end_date=end_date.date() if end_date is not None else None,  # type: ignore[attr-defined]
+        truth_path=truth,
+        progress=True,
+    )
+    click.echo(summary.render())
+
+
+if __name__ == "__main__":
+    main()
