@@ -1,0 +1,426 @@
+"""Load a raw folder into `raw.<table>` in DuckDB: typed rows in, bad rows quarantined.
+
+Per file, in one transaction: read the records as text (readers.py), type every contract
+column in SQL, insert the rows that type cleanly into `raw.<table>` and the others into
+`raw.quarantine` with the reason, and record the file in `raw._loaded_files`. A file
+already recorded with the same path and content hash is skipped, so loading is
+idempotent and a new batch file adds only its own rows. Invariant: records in a file =
+rows loaded + rows quarantined.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.ingestion.contract import Contract, Table, load_contract
+from orchestration.ingestion.readers import (
+    Chunk,
+    IngestionError,
+    content_sha256,
+    csv_header,
+    discover_files,
+    file_format,
+    jsonl_keys,
+    parquet_columns,
+    read_csv_chunks,
+    read_jsonl_chunks,
+    read_parquet_chunks,
+)
+
+log = logging.getLogger(__name__)
+
+RAW_SCHEMA = "raw"
+
+_TRUE = "('true', 't', 'yes', 'y', '1')"
+_FALSE = "('false', 'f', 'no', 'n', '0')"
+# ISO-8601 only: DuckDB's cast alone also accepts words such as 'infinity'.
+_ISO_DATE = r"'^\s*\d{4}-\d{2}-\d{2}'"
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def typed_expression(source: str, kind: str) -> str:
+    """SQL turning the text expression `source` into the contract type (NULL if it fails)."""
+    value = f"nullif(trim({source}), '')"
+    if kind == "string":
+        return f"nullif({source}, '')"
+    if kind == "integer":
+        number = f"try_cast({value} as decimal(38, 10))"
+        return f"case when {number} = trunc({number}) then try_cast({number} as bigint) end"
+    if kind == "decimal":
+        return f"try_cast({value} as decimal(38, 10))"
+    if kind == "boolean":
+        return (
+            f"case when lower({value}) in {_TRUE} then true "
+            f"when lower({value}) in {_FALSE} then false end"
+        )
+    if kind == "timestamp":
+        return (
+            f"case when regexp_matches({value}, {_ISO_DATE}) "
+            f"then try_cast({value} as timestamptz) at time zone 'UTC' end"
+        )
+    if kind == "date":
+        return (
+            f"case when regexp_matches({value}, {_ISO_DATE}) then coalesce("
+            f"try_cast({value} as date), "
+            f"cast(try_cast({value} as timestamptz) at time zone 'UTC' as date)) end"
+        )
+    if kind == "json":
+        return f"case when json_valid({value}) then {value} end"
+    raise ValueError(f"unknown contract type {kind!r}")
+
+
+_TYPE_NAMES = {
+    "integer": "not an integer",
+    "decimal": "not a number",
+    "boolean": "not a boolean",
+    "timestamp": "not an ISO-8601 timestamp",
+    "date": "not an ISO-8601 date",
+    "json": "malformed JSON",
+}
+
+
+def error_expression(column: str, source: str, kind: str, typed: str) -> str | None:
+    """SQL yielding a reason when a present value fails to type, else NULL."""
+    if kind == "string":
+        return None
+    value = f"nullif(trim({source}), '')"
+    message = quote_literal(f"{column}: {_TYPE_NAMES[kind]} ")
+    shown = f"'(' || left({value}, 60) || ')'"
+    return f"case when {value} is not null and {typed} is null then {message} || {shown} end"
+
+
+@dataclass
+class ColumnMapping:
+    """Which source column (or JSON key) feeds each contract column."""
+
+    sources: dict[str, list[str]]  # contract column -> source SQL expressions, by priority
+    unknown: list[str]  # source columns no contract column takes
+    missing: list[str]  # contract columns no source column feeds
+
+
+def map_columns(table: Table, source_names: list[str]) -> ColumnMapping:
+    """Match source names to contract columns: exact, then case-insensitive, then alias.
+
+    Columns are addressed by position (`c<i>`), so repeated or odd header names are safe.
+    """
+    aliases = {alias.lower(): target for alias, target in table.aliases.items()}
+    sources: dict[str, list[tuple[int, str]]] = {column: [] for column in table.columns}
+    unknown: list[str] = []
+    for index, name in enumerate(source_names):
+        normalised = name.strip().lower()
+        if normalised in sources:
+            rank, target = (0 if name.strip() == normalised else 1), normalised
+        elif normalised in aliases:
+            rank, target = 2, aliases[normalised]
+        else:
+            unknown.append(name)
+            continue
+        sources[target].append((rank, f"c{index}"))
+    return ColumnMapping(
+        sources={column: [expr for _, expr in sorted(found)] for column, found in sources.items()},
+        unknown=unknown,
+        missing=[column for column, found in sources.items() if not found],
+    )
+
+
+def jsonl_mapping(table: Table) -> dict[str, list[str]]:
+    """For JSON lines every contract column reads its key, then its aliases (camelCase)."""
+    by_target: dict[str, list[str]] = {column: [column] for column in table.columns}
+    for alias, target in table.aliases.items():
+        by_target[target].append(alias)
+    return {
+        column: [f"(_object ->> {quote_literal('$.' + quote_identifier(key))})" for key in keys]
+        for column, keys in by_target.items()
+    }
+
+
+def typing_query(table: Table, sources: dict[str, list[str]], record_sql: str, jsonl: bool) -> str:
+    """SELECT over `_chunk` giving typed contract columns, `_reason` and `_record`."""
+    inner = ["_row_number", f"{record_sql} as _record"]
+    outer = ["_row_number", "_record"]
+    reasons = []
+    source_relation = "_chunk"
+    if jsonl:
+        # json_type() raises on invalid text, so the shape is settled once, guarded.
+        # Fields are read from `_object`, which is always valid JSON, because DuckDB may
+        # evaluate an extraction before the CASE that guards it.
+        source_relation = (
+            "(select *, case when _json_type = 'OBJECT' then _line else '{}' end as _object "
+            "from (select *, case when json_valid(_line) then json_type(_line) end as _json_type "
+            "from _chunk))"
+        )
+        inner.append(
+            "case when _json_type is null then 'malformed JSON line' "
+            "when _json_type <> 'OBJECT' then 'record is not a JSON object' end as _shape"
+        )
+
+    for position, (column, kind) in enumerate(table.columns.items()):
+        expressions = sources.get(column) or []
+        if not expressions:
+            source = "null::varchar"
+        elif len(expressions) == 1:
+            source = expressions[0]
+        else:
+            source = "coalesce(" + ", ".join(f"nullif({e}, '')" for e in expressions) + ")"
+        alias = f"s{position}"
+        inner.append(f"{source} as {alias}")
+        typed = typed_expression(alias, kind)
+        outer.append(f"{typed} as {quote_identifier(column)}")
+        error = error_expression(column, alias, kind, typed)
+        if error:
+            reasons.append(error)
+        if column in table.key:
+            # An untypeable key already has its type error; this catches the absent ones.
+            message = quote_literal("missing key: " + column)
+            reasons.append(f"case when nullif(trim({alias}), '') is null then {message} end")
+    reason_sql = "nullif(concat_ws('; ', " + ", ".join(reasons) + "), '')" if reasons else "null"
+    if jsonl:
+        # A line that is not a JSON object has no fields: its shape is the whole reason.
+        reason_sql = f"coalesce(_shape, {reason_sql})"
+    outer.append(f"{reason_sql} as _reason")
+    return f"select {', '.join(outer)} from (select {', '.join(inner)} from {source_relation})"
+
+
+@dataclass
+class FileLoad:
+    path: str
+    status: str  # loaded | skipped
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    unknown_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TableLoad:
+    table: str
+    files: list[FileLoad] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(file.rows_loaded for file in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(file.rows_quarantined for file in self.files)
+
+    @property
+    def files_loaded(self) -> int:
+        return sum(file.status == "loaded" for file in self.files)
+
+    @property
+    def files_skipped(self) -> int:
+        return sum(file.status == "skipped" for file in self.files)
+
+    @property
+    def unknown_columns(self) -> list[str]:
+        return sorted({name for file in self.files for name in file.unknown_columns})
+
+    @property
+    def missing_columns(self) -> list[str]:
+        return sorted({name for file in self.files for name in file.missing_columns})
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract | None = None) -> None:
+    """Create `raw`, every contract table (empty when its source is missing) and the logs."""
+    contract = contract or load_contract()
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for table in contract.tables.values():
+        columns = ", ".join(f"{quote_identifier(n)} {t}" for n, t in table.ddl_columns())
+        con.execute(f"create table if not exists {RAW_SCHEMA}.{table.name} ({columns})")
+    con.execute(
+        f"""create table if not exists {RAW_SCHEMA}.quarantine (
+            table_name varchar, _file varchar, _row_number bigint,
+            record varchar, reason varchar, _loaded_at timestamp)"""
+    )
+    con.execute(
+        f"""create table if not exists {RAW_SCHEMA}._loaded_files (
+            table_name varchar, file_path varchar, content_sha256 varchar, file_format varchar,
+            rows_loaded bigint, rows_quarantined bigint, unknown_columns varchar[],
+            missing_columns varchar[], loaded_at timestamp)"""
+    )
+
+
+def _already_loaded(con: duckdb.DuckDBPyConnection, table: str, rel_path: str, sha: str) -> bool:
+    rows = con.execute(
+        f"select count(*) from {RAW_SCHEMA}._loaded_files "
+        "where table_name = ? and file_path = ? and content_sha256 = ?",
+        [table, rel_path, sha],
+    ).fetchall()
+    return rows[0][0] > 0
+
+
+def _chunks_and_mapping(
+    con: duckdb.DuckDBPyConnection, table: Table, path: Path, fmt: str
+) -> tuple[Iterator[Chunk], dict[str, list[str]], str, list[str], list[str]]:
+    """The file's chunks with the column mapping and the SQL that rebuilds a raw record."""
+    if fmt == "jsonl":
+        return read_jsonl_chunks(path), jsonl_mapping(table), "_line", [], []
+    if fmt == "csv":
+        names = csv_header(path)
+        chunks: Iterator[Chunk] = read_csv_chunks(path)
+    else:
+        names = [name for name, _ in parquet_columns(con, path)]
+        chunks = read_parquet_chunks(con, path)
+    mapping = map_columns(table, names)
+    if len(mapping.missing) == len(table.columns):
+        raise IngestionError(
+            f"{path}: none of the columns of table {table.name} found "
+            f"(columns in the file: {', '.join(names[:12]) or 'none'})"
+        )
+    absent_keys = [column for column in table.key if column in mapping.missing]
+    if absent_keys:
+        raise IngestionError(
+            f"{path}: key column(s) {', '.join(absent_keys)} missing from the file"
+        )
+    record_sql = (
+        "json_object("
+        + ", ".join(f"{quote_literal(name)}, c{index}" for index, name in enumerate(names))
+        + ")::varchar"
+    )
+    return chunks, mapping.sources, record_sql, mapping.unknown, mapping.missing
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    path: Path,
+    rel_path: str,
+    loaded_at: datetime,
+) -> FileLoad:
+    """Load one file in one transaction (skipped if this path+content was loaded before)."""
+    sha = content_sha256(path)
+    if _already_loaded(con, table.name, rel_path, sha):
+        return FileLoad(rel_path, "skipped")
+    fmt = file_format(path)
+    assert fmt is not None
+    result = FileLoad(rel_path, "loaded")
+    target = f"{RAW_SCHEMA}.{table.name}"
+    columns = ", ".join(quote_identifier(name) for name in table.columns)
+    con.execute("begin transaction")
+    try:
+        chunks, sources, record_sql, unknown, missing = _chunks_and_mapping(con, table, path, fmt)
+        query = typing_query(table, sources, record_sql, jsonl=fmt == "jsonl")
+        unknown_keys: set[str] = set()
+        for chunk in chunks:
+            if fmt == "jsonl":
+                unknown_keys |= jsonl_keys(con, chunk.data)
+            con.register("_chunk", chunk.data)
+            con.execute(f"create or replace temp table _typed as {query}")
+            con.unregister("_chunk")
+            params = [rel_path, loaded_at]
+            con.execute(
+                f"insert into {target} ({columns}, _file, _row_number, _loaded_at) "
+                f"select {columns}, ?, _row_number, ? from _typed where _reason is null",
+                params,
+            )
+            con.execute(
+                f"insert into {RAW_SCHEMA}.quarantine "
+                "select ?, ?, _row_number, _record, _reason, ? "
+                "from _typed where _reason is not null",
+                [table.name, rel_path, loaded_at],
+            )
+            counts = con.execute(
+                "select count(*) filter (_reason is null), count(*) filter (_reason is not null) "
+                "from _typed"
+            ).fetchall()[0]
+            result.rows_loaded += counts[0]
+            result.rows_quarantined += counts[1]
+            if chunk.rejects:
+                rejects = pa.table(
+                    {
+                        "_row_number": [reject.row_number for reject in chunk.rejects],
+                        "record": [reject.record for reject in chunk.rejects],
+                        "reason": [reject.reason for reject in chunk.rejects],
+                    }
+                )
+                con.register("_rejects", rejects)
+                con.execute(
+                    f"insert into {RAW_SCHEMA}.quarantine "
+                    "select ?, ?, _row_number, record, reason, ? from _rejects",
+                    [table.name, rel_path, loaded_at],
+                )
+                con.unregister("_rejects")
+                result.rows_quarantined += len(chunk.rejects)
+        if fmt == "jsonl":
+            known = set(table.columns) | set(table.aliases)
+            unknown = sorted(unknown_keys - known)
+            missing = []
+        result.unknown_columns, result.missing_columns = unknown, missing
+        con.execute(
+            f"insert into {RAW_SCHEMA}._loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                table.name,
+                rel_path,
+                sha,
+                fmt,
+                result.rows_loaded,
+                result.rows_quarantined,
+                result.unknown_columns,
+                result.missing_columns,
+                loaded_at,
+            ],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return result
+
+
+def load_table(
+    con: duckdb.DuckDBPyConnection,
+    raw_dir: Path,
+    table_name: str,
+    loaded_at: datetime | None = None,
+) -> TableLoad:
+    """Load every not-yet-loaded file of one table. File errors are collected, not fatal
+    to the other files: each good file commits on its own; the caller decides to fail."""
+    table = load_contract().table(table_name)
+    loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
+    report = TableLoad(table_name)
+    try:
+        files = discover_files(raw_dir, table_name)
+    except IngestionError as error:
+        report.errors.append(str(error))
+        return report
+    for path in files:
+        rel_path = path.relative_to(raw_dir).as_posix()
+        try:
+            file_load = load_file(con, table, path, rel_path, loaded_at)
+        except IngestionError as error:
+            report.errors.append(str(error))
+            continue
+        except duckdb.Error as error:
+            report.errors.append(f"{path}: {error}")
+            continue
+        report.files.append(file_load)
+        if file_load.unknown_columns:
+            log.warning(
+                "%s: unknown columns ignored: %s", path, ", ".join(file_load.unknown_columns)
+            )
+    return report
+
+
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """A connection with the session settings every loader query relies on."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse))
+    # A timestamp without an offset is UTC (contract), never the machine's zone.
+    con.execute("set TimeZone = 'UTC'")
+    return con
