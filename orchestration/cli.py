@@ -2,14 +2,70 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
+
+from orchestration.settings import Settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Composable CDP: warehouse-native customer data platform (dbt + Dagster + DuckDB)."""
+
+
+@main.command()
+@click.option(
+    "--raw-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of raw files in the contract [env CDP_RAW_DIR; default: seeds/].",
+)
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="DuckDB file to build [env CDP_WAREHOUSE; default: warehouse/cdp.duckdb].",
+)
+@click.option(
+    "--exports-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where reverse-ETL export files go [env CDP_EXPORTS_DIR; default: exports/].",
+)
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option("--verbose", "-v", is_flag=True, help="Stream the Dagster event log (INFO).")
+def run(
+    raw_dir: Path | None,
+    warehouse: Path | None,
+    exports_dir: Path | None,
+    full_refresh: bool,
+    verbose: bool,
+) -> None:
+    """Materialise the whole asset graph (ingestion -> dbt -> activation) in-process."""
+    from orchestration.runner import run_pipeline
+
+    settings = Settings.from_env().with_overrides(
+        raw_dir=raw_dir, warehouse=warehouse, exports_dir=exports_dir
+    )
+    summary = run_pipeline(
+        settings, full_refresh=full_refresh, log_level="INFO" if verbose else "WARNING"
+    )
+    click.echo(summary.render())
+    if not summary.success:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True)
+def ui(port: int) -> None:
+    """Start the Dagster UI (webserver + daemon) for this project."""
+    from orchestration.runner import ensure_dagster_home, prepare_dbt_manifest
+
+    ensure_dagster_home()
+    prepare_dbt_manifest()
+    os.environ.update(Settings.from_env().as_env())
+    command = ["dagster", "dev", "-m", "orchestration.definitions", "-p", str(port)]
+    os.execvp(command[0], command)
 
 
 @main.command()

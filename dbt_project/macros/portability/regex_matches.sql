@@ -1,0 +1,12 @@
+{# True when the text matches the regular expression (RE2 syntax: no back-references). #}
+{% macro regex_matches(expression, pattern) -%}
+    {{ return(adapter.dispatch('regex_matches', 'cdp')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro duckdb__regex_matches(expression, pattern) -%}
+    regexp_matches({{ expression }}, '{{ pattern | replace("'", "''") }}')
+{%- endmacro %}
+
+{% macro default__regex_matches(expression, pattern) -%}
+    ({{ expression }} rlike '{{ pattern | replace("'", "''") }}')
+{%- endmacro %}

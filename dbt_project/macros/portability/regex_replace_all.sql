@@ -1,0 +1,12 @@
+{# Every match of the regular expression replaced (DuckDB needs the 'g' flag; Spark replaces all by default). #}
+{% macro regex_replace_all(expression, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regex_replace_all', 'cdp')(expression, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro duckdb__regex_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{% macro default__regex_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}')
+{%- endmacro %}

@@ -1,0 +1,8 @@
+{# The '; '-joined reasons whose condition holds for the row, or NULL for a clean row. checks: list of (condition, reason). #}
+{% macro quarantine_reason(checks) -%}
+    nullif(concat_ws('; '
+    {%- for condition, reason in checks %},
+        case when {{ condition }} then '{{ reason | replace("'", "''") }}' end
+    {%- endfor %}
+    ), '')
+{%- endmacro %}

@@ -1,0 +1,205 @@
+with
+
+source as (
+    select * from {{ source('tracking', 'events') }}
+),
+
+renamed as (
+    select
+        trim(cast(message_id as {{ dbt.type_string() }})) as message_id,
+        lower({{ cdp.clean_text('type') }}) as event_type,
+        {{ cdp.clean_text('event') }} as event_name,
+        -- SDK bugs send 'undefined' / 'null' as ids: placeholders never identify anyone.
+        {{ cdp.clean_text('anonymous_id') }} as anonymous_id,
+        {{ cdp.clean_text('user_id') }} as user_id,
+        {{ cdp.clean_text('previous_id') }} as previous_id,
+        lower({{ cdp.clean_text('source') }}) as event_source,
+        {{ cdp.to_utc_timestamp('timestamp') }} as event_timestamp,
+        {{ cdp.to_utc_timestamp('sent_at') }} as sent_at,
+        {{ cdp.to_utc_timestamp('received_at') }} as received_at,
+        cast(context as {{ dbt.type_string() }}) as context,
+        cast(properties as {{ dbt.type_string() }}) as properties,
+        cast(traits as {{ dbt.type_string() }}) as traits,
+        _file,
+        _row_number,
+        _loaded_at
+    from source
+),
+
+parsed as (
+    select
+        message_id,
+        event_type,
+        event_name,
+        anonymous_id,
+        user_id,
+        previous_id,
+        event_source,
+        coalesce(event_timestamp, sent_at, received_at) as event_at,
+        sent_at,
+        received_at,
+        -- Segment puts page fields in `properties` for page calls and in `context.page`
+        -- for every call: take either.
+        coalesce(
+            {{ cdp.json_value('properties', '$.path') }},
+            {{ cdp.json_value('context', '$.page.path') }}
+        ) as page_path,
+        coalesce(
+            {{ cdp.json_value('properties', '$.url') }},
+            {{ cdp.json_value('context', '$.page.url') }}
+        ) as page_url,
+        coalesce(
+            {{ cdp.json_value('properties', '$.referrer') }},
+            {{ cdp.json_value('context', '$.page.referrer') }}
+        ) as page_referrer,
+        coalesce(
+            {{ cdp.json_value('properties', '$.title') }},
+            {{ cdp.json_value('context', '$.page.title') }}
+        ) as page_title,
+        {{ cdp.json_value('properties', '$.name') }} as properties_name,
+        {{ cdp.json_value('context', '$.campaign.source') }} as utm_source,
+        {{ cdp.json_value('context', '$.campaign.medium') }} as utm_medium,
+        {{ cdp.json_value('context', '$.campaign.name') }} as utm_campaign,
+        {{ cdp.json_value('context', '$.campaign.term') }} as utm_term,
+        {{ cdp.json_value('context', '$.campaign.content') }} as utm_content,
+        {{ cdp.clean_text(cdp.json_value('context', '$.device.id')) }} as device_id,
+        lower({{ cdp.json_value('context', '$.device.type') }}) as device_type,
+        {{ cdp.json_value('context', '$.userAgent') }} as user_agent,
+        coalesce(
+            {{ cdp.json_value('properties', '$.product_id') }},
+            {{ cdp.json_value('properties', '$.productId') }}
+        ) as product_id,
+        {{ cdp.json_value('properties', '$.sku') }} as product_sku,
+        {{ cdp.json_value('properties', '$.category') }} as product_category,
+        {{ dbt.safe_cast(cdp.json_value('properties', '$.price'), 'decimal(38, 10)') }}
+            as product_price,
+        {{ dbt.safe_cast(cdp.json_value('properties', '$.quantity'), dbt.type_bigint()) }}
+            as quantity,
+        coalesce(
+            {{ cdp.json_value('properties', '$.order_id') }},
+            {{ cdp.json_value('properties', '$.orderId') }}
+        ) as order_id,
+        {{ dbt.safe_cast(
+            "coalesce(" ~ cdp.json_value('properties', '$.revenue') ~ ", "
+            ~ cdp.json_value('properties', '$.total') ~ ")",
+            'decimal(38, 10)'
+        ) }} as revenue,
+        upper({{ cdp.json_value('properties', '$.currency') }}) as currency,
+        -- Identity traits: identify calls carry `traits`; other calls may carry
+        -- `context.traits`; email engagement events name the recipient in properties.
+        coalesce(
+            {{ cdp.json_value('traits', '$.email') }},
+            {{ cdp.json_value('context', '$.traits.email') }},
+            case
+                when event_name like 'Email %'
+                    then {{ cdp.json_value('properties', '$.email') }}
+            end
+        ) as raw_email,
+        coalesce(
+            {{ cdp.json_value('traits', '$.phone') }},
+            {{ cdp.json_value('context', '$.traits.phone') }}
+        ) as raw_phone,
+        coalesce(
+            {{ cdp.json_value('traits', '$.first_name') }},
+            {{ cdp.json_value('traits', '$.firstName') }}
+        ) as raw_first_name,
+        coalesce(
+            {{ cdp.json_value('traits', '$.last_name') }},
+            {{ cdp.json_value('traits', '$.lastName') }}
+        ) as raw_last_name,
+        coalesce(
+            {{ cdp.json_value('traits', '$.country') }},
+            {{ cdp.json_value('traits', '$.address.country') }},
+            {{ cdp.json_value('context', '$.location.country') }}
+        ) as raw_country,
+        context,
+        properties,
+        traits,
+        _file,
+        _row_number,
+        _loaded_at
+    from renamed
+),
+
+normalised as (
+    select
+        *,
+        {{ cdp.normalize_email('raw_email') }} as email,
+        {{ cdp.normalize_phone('raw_phone', cdp.clean_country('raw_country')) }} as phone,
+        {{ cdp.clean_text('raw_first_name') }} as first_name,
+        {{ cdp.clean_text('raw_last_name') }} as last_name
+    from parsed
+),
+
+deduplicated as (
+    select
+        *,
+        -- At-least-once delivery: the first delivery of a message_id is the one kept.
+        row_number() over (
+            partition by message_id order by _loaded_at, _file, _row_number
+        ) as _delivery_rank,
+        count(*) over (partition by message_id) as _version_count
+    from normalised
+),
+
+validated as (
+    select
+        *,
+        {{ cdp.quarantine_reason([
+            ("coalesce(event_type, '') not in ('track', 'page', 'screen', 'identify', 'alias')", "unknown event type"),
+            ("event_type = 'track' and event_name is null", "track call without event name"),
+            ("event_type = 'alias' and (previous_id is null or user_id is null)", "alias without previous_id and user_id"),
+            ("event_at is null", "missing timestamp"),
+            (cdp.is_future('event_at'), "timestamp in the future"),
+        ]) }} as _quarantine_reason
+    from deduplicated
+    where _delivery_rank = 1
+)
+
+select
+    message_id,
+    event_type,
+    event_name,
+    anonymous_id,
+    user_id,
+    previous_id,
+    event_source,
+    event_at,
+    cast(event_at as date) as event_date,
+    sent_at,
+    received_at,
+    page_path,
+    page_url,
+    page_referrer,
+    page_title,
+    case when event_type = 'screen' then properties_name end as screen_name,
+    utm_source,
+    utm_medium,
+    utm_campaign,
+    utm_term,
+    utm_content,
+    device_id,
+    device_type,
+    user_agent,
+    product_id,
+    product_sku,
+    product_category,
+    product_price,
+    quantity,
+    order_id,
+    revenue,
+    currency,
+    email,
+    phone,
+    first_name,
+    last_name,
+    coalesce(event_name like 'Email %', false) as is_email_event,
+    context,
+    properties,
+    traits,
+    _version_count,
+    _quarantine_reason,
+    _file,
+    _row_number,
+    _loaded_at
+from validated

@@ -1,0 +1,40 @@
+"""The one `dg.Definitions` of the project: what the UI shows and `cdp run` executes."""
+
+import os
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.assets.dbt import cdp_dbt_models
+from orchestration.assets.ingestion import raw_tables
+from orchestration.jobs import cdp_all_job
+from orchestration.project import dbt_project
+from orchestration.resources import RawFolderResource, WarehouseResource
+from orchestration.schedules import daily_full_graph
+from orchestration.sensors import raw_folder_sensor
+from orchestration.settings import PROJECT_ROOT, Settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Definitions wired to one warehouse and raw folder.
+
+    The settings are also exported to the environment: profiles.yml reads
+    CDP_WAREHOUSE through `env_var`, and the dbt subprocess inherits our environment.
+    """
+    os.environ.update(settings.as_env())
+    return dg.Definitions(
+        assets=[raw_tables, cdp_dbt_models],
+        jobs=[cdp_all_job],
+        schedules=[daily_full_graph],
+        sensors=[raw_folder_sensor],
+        resources={
+            "warehouse": WarehouseResource(path=str(settings.warehouse)),
+            "raw_folder": RawFolderResource(path=str(settings.raw_dir)),
+            "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(PROJECT_ROOT)),
+        },
+        # DuckDB takes one writer at a time: steps run one after another in one process.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(Settings.from_env())

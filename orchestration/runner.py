@@ -1,0 +1,159 @@
+"""`cdp run`: execute the Dagster job in-process and summarise what happened.
+
+No second code path: the job, assets, checks and resources are those of
+`orchestration.definitions`, the ones the UI shows.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from orchestration.settings import PROJECT_ROOT, Settings
+
+SUMMARY_KEY = "cdp/summary"
+
+DAGSTER_YAML = """\
+# Written by `cdp`: the instance shared by `cdp run` and `cdp ui`.
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    # DuckDB takes one writer at a time: queue runs instead of failing on the file lock.
+    max_concurrent_runs: 1
+"""
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME (default `.dagster_home/` in the project) so CLI runs show in the UI."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def prepare_dbt_manifest() -> None:
+    """Parse the dbt project so the dbt assets load the current models (a few seconds)."""
+    from orchestration.project import dbt_project
+
+    dbt_project.preparer.prepare(dbt_project)
+
+
+@dataclass
+class TableCounts:
+    loaded: int = 0
+    quarantined: int = 0
+    files_loaded: int = 0
+    files_skipped: int = 0
+
+
+@dataclass
+class RunSummary:
+    success: bool
+    seconds: float
+    warehouse: Path
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+    models: int = 0
+    checks_passed: int = 0
+    checks_failed: list[str] = field(default_factory=list)
+    results: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = [
+            f"cdp run {'succeeded' if self.success else 'FAILED'} in {self.seconds:.1f}s "
+            f"(warehouse: {self.warehouse})"
+        ]
+        if self.tables:
+            lines.append("")
+            lines.append(
+                f"  {'raw table':<20} {'loaded':>10} {'quarantined':>12} {'new files':>10}"
+            )
+            for table, counts in sorted(self.tables.items()):
+                lines.append(
+                    f"  {table:<20} {counts.loaded:>10,} {counts.quarantined:>12,} "
+                    f"{counts.files_loaded:>10}"
+                )
+        lines.append("")
+        lines.append(
+            f"  models materialised: {self.models}; checks passed: {self.checks_passed}, "
+            f"failed: {len(self.checks_failed)}"
+        )
+        lines.extend(f"  {line}" for line in self.results)
+        for check in self.checks_failed:
+            lines.append(f"  FAILED CHECK {check}")
+        for failure in self.failures:
+            lines.append(f"  FAILED STEP {failure}")
+        return "\n".join(lines)
+
+
+def _metadata_value(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def summarise(result: dg.ExecuteInProcessResult, settings: Settings, seconds: float) -> RunSummary:
+    summary = RunSummary(success=result.success, seconds=seconds, warehouse=settings.warehouse)
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        key = materialization.asset_key
+        metadata = {
+            name: _metadata_value(value) for name, value in materialization.metadata.items()
+        }
+        if key.path[0] == "raw" and "rows_loaded" in metadata:
+            summary.tables[key.path[-1]] = TableCounts(
+                loaded=int(metadata["rows_loaded"]),
+                quarantined=int(metadata["rows_quarantined"]),
+                files_loaded=int(metadata["files_loaded"]),
+                files_skipped=int(metadata["files_skipped"]),
+            )
+        elif "dagster_dbt/unique_id" in metadata or "unique_id" in metadata:
+            summary.models += 1
+        if SUMMARY_KEY in metadata:
+            summary.results.append(str(metadata[SUMMARY_KEY]))
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            summary.checks_passed += 1
+        else:
+            summary.checks_failed.append(
+                f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            )
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            message = error.message.strip().splitlines()[0] if error else "unknown error"
+            summary.failures.append(f"{event.step_key}: {message}")
+    return summary
+
+
+def run_pipeline(
+    settings: Settings,
+    *,
+    full_refresh: bool = False,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "WARNING",
+) -> RunSummary:
+    """Materialise the whole graph into `settings.warehouse` and summarise the run."""
+    os.environ.update(settings.as_env())
+    prepare_dbt_manifest()
+    from orchestration.definitions import build_definitions
+
+    definitions = build_definitions(settings)
+    job = definitions.resolve_job_def("cdp_all")
+    run_config = {
+        "ops": {"cdp_dbt_models": {"config": {"full_refresh": full_refresh}}},
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+    }
+    started = time.monotonic()
+    if instance is None:
+        ensure_dagster_home()
+        instance = dg.DagsterInstance.get()
+    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+    return summarise(result, settings, time.monotonic() - started)
