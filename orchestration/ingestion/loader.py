@@ -29,6 +29,7 @@ from orchestration.ingestion.readers import (
     file_format,
     jsonl_keys,
     parquet_columns,
+    parquet_row_count,
     read_csv_chunks,
     read_jsonl_chunks,
     read_parquet_chunks,
@@ -357,6 +358,11 @@ def load_file(
                 )
                 con.unregister("_rejects")
                 result.rows_quarantined += len(chunk.rejects)
+        if fmt == "parquet":
+            declared = parquet_row_count(con, path)
+            accounted = result.rows_loaded + result.rows_quarantined
+            if declared != accounted:
+                raise IngestionError(f"{path}: read {accounted} of its {declared} rows")
         if fmt == "jsonl":
             known = set(table.columns) | set(table.aliases)
             unknown = sorted(unknown_keys - known)

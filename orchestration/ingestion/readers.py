@@ -248,6 +248,17 @@ def parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[st
     return [(row[0], row[1]) for row in rows]
 
 
+def parquet_row_count(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Rows the file's own metadata declares (to prove every row was read)."""
+    try:
+        rows = con.execute(
+            "select coalesce(sum(num_rows), 0) from parquet_file_metadata(?)", [str(path)]
+        ).fetchall()
+    except duckdb.Error as error:
+        raise IngestionError(f"{path}: not a readable Parquet file: {error}") from None
+    return int(rows[0][0])
+
+
 def read_parquet_chunks(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[Chunk]:
     """Parquet columns cast to text in DuckDB; nested values become JSON text."""
     columns = parquet_columns(con, path)
@@ -258,12 +269,17 @@ def read_parquet_chunks(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[
         text = f"to_json({quoted})::varchar" if nested else f"{quoted}::varchar"
         selects.append(f"nullif({text}, '') as c{index}")
     query = f"select {', '.join(selects)} from read_parquet(?, file_row_number = true)"
+    # Its own cursor: the loader writes on `con` between chunks, which would end a
+    # result still streaming on the same connection.
+    cursor = con.cursor()
     try:
-        reader = con.execute(query, [str(path)]).fetch_record_batch(CHUNK_ROWS)
+        reader = cursor.sql(query, params=[str(path)]).to_arrow_reader(CHUNK_ROWS)
         for batch in reader:
             yield Chunk(pa.Table.from_batches([batch]), [])
     except duckdb.Error as error:
         raise IngestionError(f"{path}: cannot read Parquet: {error}") from None
+    finally:
+        cursor.close()
 
 
 def jsonl_keys(con: duckdb.DuckDBPyConnection, chunk: pa.Table) -> set[str]:

@@ -1,0 +1,80 @@
+"""Pure functions: settings resolution, the dbt command line, identifier normal forms."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from orchestration.dbt_args import dbt_build_args
+from orchestration.identifiers import normalize_email, normalize_phone
+from orchestration.settings import PROJECT_ROOT, Settings, parse_as_of
+
+
+def test_defaults_resolve_against_the_project_root_not_the_cwd(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({})
+    assert settings.raw_dir == PROJECT_ROOT / "seeds"
+    assert settings.warehouse == PROJECT_ROOT / "warehouse" / "cdp.duckdb"
+    assert settings.as_of is None
+
+
+def test_env_paths_relative_to_the_cwd_and_exported_absolute(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"CDP_WAREHOUSE": "w/x.duckdb", "CDP_AS_OF": "2026-03-01T10:00"})
+    assert settings.warehouse == tmp_path / "w" / "x.duckdb"
+    env = settings.as_env()
+    assert Path(env["CDP_WAREHOUSE"]).is_absolute()
+    assert env["CDP_AS_OF"] == "2026-03-01T10:00:00+00:00"
+
+
+def test_overrides_replace_only_what_is_given(tmp_path):
+    settings = Settings.from_env({}).with_overrides(raw_dir=tmp_path, warehouse=None)
+    assert settings.raw_dir == tmp_path
+    assert settings.warehouse == PROJECT_ROOT / "warehouse" / "cdp.duckdb"
+
+
+def test_as_of_without_offset_is_utc_and_offsets_are_converted():
+    assert parse_as_of("2026-03-01T10:00:00") == datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert parse_as_of("2026-03-01T10:00:00+01:00") == datetime(2026, 3, 1, 9, tzinfo=UTC)
+    assert parse_as_of("2026-03-01T10:00:00Z") == datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert parse_as_of("") is None
+
+
+def test_dbt_build_args_default_is_a_plain_build():
+    assert dbt_build_args() == ["build"]
+
+
+def test_dbt_build_args_full_refresh_fail_fast_and_sorted_vars():
+    assert dbt_build_args(full_refresh=True, fail_fast=True, dbt_vars={"b": 1, "a": "x"}) == [
+        "build",
+        "--full-refresh",
+        "--fail-fast",
+        "--vars",
+        '{"a": "x", "b": 1}',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "country", "expected"),
+    [
+        ("(415) 555-2671", None, "+14155552671"),
+        ("+44 20 7946 0958", None, "+442079460958"),
+        ("0044 20 7946 0958", "US", "+442079460958"),
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("030 901820", "de", "+4930901820"),
+        ("1-800-555-0100 ", "US", "+18005550100"),
+        ("0000000000", None, None),
+        ("n/a", None, None),
+        ("", None, None),
+        (None, "US", None),
+        ("12345", "XX1", None),
+    ],
+)
+def test_phones_normalise_to_e164_or_none(raw, country, expected):
+    assert normalize_phone(raw, country) == expected
+
+
+def test_emails_are_trimmed_and_lower_cased():
+    assert normalize_email("  ALEXZ@Example.com ") == "alexz@example.com"
+    assert normalize_email("   ") is None
+    assert normalize_email(None) is None
