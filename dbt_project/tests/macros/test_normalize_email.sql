@@ -1,0 +1,26 @@
+-- normalize_email: case/space variants meet; placeholders and non-addresses are NULL.
+with
+
+cases as (
+    select * from (
+        values
+        ('  ALEXZ@Example.com ', 'alexz@example.com'),
+        ('alexz@example.com', 'alexz@example.com'),
+        ('Jane.Doe+news@Gmail.COM', 'jane.doe+news@gmail.com'),
+        ('test@test.com', null),
+        (' TEST@test.com', null),
+        ('noreply@shop.io', null),
+        ('someone@example.com', 'someone@example.com'),
+        ('ann@test.com', null),
+        ('ann@shop.invalid', null),
+        ('n/a', null),
+        ('not an email', null),
+        ('a@b', null),
+        ('', null),
+        (null, null)
+    ) as cases (input_value, expected)
+)
+
+select *
+from cases
+where {{ cdp.normalize_email('input_value') }} is distinct from expected
