@@ -32,12 +32,18 @@ def main() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where reverse-ETL export files go [env CDP_EXPORTS_DIR; default: exports/].",
 )
+@click.option(
+    "--raw-schema",
+    help="Read raw tables an EL tool landed in this schema instead of loading files "
+    "[env CDP_RAW_SCHEMA; default: raw].",
+)
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--verbose", "-v", is_flag=True, help="Stream the Dagster event log (INFO).")
 def run(
     raw_dir: Path | None,
     warehouse: Path | None,
     exports_dir: Path | None,
+    raw_schema: str | None,
     full_refresh: bool,
     verbose: bool,
 ) -> None:
@@ -45,7 +51,7 @@ def run(
     from orchestration.runner import run_pipeline
 
     settings = Settings.from_env().with_overrides(
-        raw_dir=raw_dir, warehouse=warehouse, exports_dir=exports_dir
+        raw_dir=raw_dir, warehouse=warehouse, exports_dir=exports_dir, raw_schema=raw_schema
     )
     summary = run_pipeline(
         settings, full_refresh=full_refresh, log_level="INFO" if verbose else "WARNING"

@@ -22,8 +22,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     CDP_WAREHOUSE through `env_var`, and the dbt subprocess inherits our environment.
     """
     os.environ.update(settings.as_env())
+    # With raw tables landed by an EL tool (CDP_RAW_SCHEMA), the dbt sources stand for
+    # external assets and no file is ingested.
+    ingestion = [raw_tables] if settings.ingests_files else []
     return dg.Definitions(
-        assets=[raw_tables, cdp_dbt_models],
+        assets=[*ingestion, cdp_dbt_models],
         jobs=[cdp_all_job],
         schedules=[daily_full_graph],
         sensors=[raw_folder_sensor],

@@ -53,6 +53,13 @@ class Settings:
     data_docs_dir: Path
     # The moment "now" means for time windows (segments, recency). None = wall clock.
     as_of: datetime | None = None
+    # Schema of the raw tables. `raw` = loaded from raw_dir by the ingestion assets; any
+    # other schema = landed by an EL tool, and file ingestion leaves the graph.
+    raw_schema: str = "raw"
+
+    @property
+    def ingests_files(self) -> bool:
+        return self.raw_schema == "raw"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -70,12 +77,13 @@ class Settings:
             serving_dir=path("CDP_SERVING_DIR"),
             data_docs_dir=path("CDP_DATA_DOCS_DIR"),
             as_of=parse_as_of(env.get("CDP_AS_OF")),
+            raw_schema=env.get("CDP_RAW_SCHEMA") or "raw",
         )
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced; relative paths resolve against the cwd."""
         resolved = {
-            key: (Path(value).expanduser().resolve() if isinstance(value, str | Path) else value)
+            key: (Path(value).expanduser().resolve() if isinstance(value, Path) else value)
             for key, value in changes.items()
             if value is not None
         }
@@ -89,6 +97,7 @@ class Settings:
             "CDP_EXPORTS_DIR": str(self.exports_dir),
             "CDP_SERVING_DIR": str(self.serving_dir),
             "CDP_DATA_DOCS_DIR": str(self.data_docs_dir),
+            "CDP_RAW_SCHEMA": self.raw_schema,
         }
         if self.as_of is not None:
             env["CDP_AS_OF"] = self.as_of.isoformat()
