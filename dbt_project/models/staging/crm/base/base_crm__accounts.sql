@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        trim(cast(account_id as {{ dbt.type_string() }})) as account_id,
+        nullif(trim(cast(account_id as {{ dbt.type_string() }})), '') as account_id,
         {{ cdp.clean_text('name') }} as account_name,
         -- 'https://www.Acme.com/' and 'acme.com' are the same company domain.
         nullif(
@@ -40,6 +40,7 @@ validated as (
     select
         *,
         {{ cdp.quarantine_reason([
+            ("account_id is null", "missing key: account_id"),
             ("employee_count < 0", "negative employee_count"),
             ("annual_revenue < 0", "negative annual_revenue"),
             (cdp.is_future('created_at'), "created_at in the future"),

@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        trim(cast(order_id as {{ dbt.type_string() }})) as order_id,
+        nullif(trim(cast(order_id as {{ dbt.type_string() }})), '') as order_id,
         {{ dbt.safe_cast('line_number', dbt.type_bigint()) }} as line_number,
         {{ cdp.clean_text('product_id') }} as product_id,
         {{ cdp.clean_text('sku') }} as sku,
@@ -33,6 +33,7 @@ validated as (
     select
         *,
         {{ cdp.quarantine_reason([
+            ("order_id is null", "missing key: order_id"),
             ("line_number is null", "missing key: line_number"),
             ("coalesce(quantity, 0) <= 0", "quantity missing or not positive"),
             ("unit_price is null", "missing unit_price"),

@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        trim(cast(message_id as {{ dbt.type_string() }})) as message_id,
+        nullif(trim(cast(message_id as {{ dbt.type_string() }})), '') as message_id,
         lower({{ cdp.clean_text('type') }}) as event_type,
         {{ cdp.clean_text('event') }} as event_name,
         -- SDK bugs send 'undefined' / 'null' as ids: placeholders never identify anyone.
@@ -146,6 +146,7 @@ validated as (
     select
         *,
         {{ cdp.quarantine_reason([
+            ("message_id is null", "missing key: message_id"),
             ("coalesce(event_type, '') not in ('track', 'page', 'screen', 'identify', 'alias')", "unknown event type"),
             ("event_type = 'track' and event_name is null", "track call without event name"),
             ("event_type = 'alias' and (previous_id is null or user_id is null)", "alias without previous_id and user_id"),
