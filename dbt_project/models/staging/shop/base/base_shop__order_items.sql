@@ -32,6 +32,7 @@ versioned as (
 validated as (
     select
         *,
+        quantity * unit_price as line_amount,
         {{ cdp.quarantine_reason([
             ("order_id is null", "missing key: order_id"),
             ("line_number is null", "missing key: line_number"),
@@ -52,7 +53,7 @@ select
     category,
     quantity,
     unit_price,
-    quantity * unit_price as line_amount,
+    line_amount,
     _version_count,
     _quarantine_reason,
     _file,
