@@ -4,7 +4,8 @@
 {%- endmacro %}
 
 {% macro duckdb__json_value(json_expression, path) -%}
-    json_extract_string({{ json_expression }}, '{{ path }}')
+    {#- json_extract_string raises on malformed JSON text: try_cast makes it NULL instead. -#}
+    json_extract_string(try_cast({{ json_expression }} as json), '{{ path }}')
 {%- endmacro %}
 
 {% macro default__json_value(json_expression, path) -%}

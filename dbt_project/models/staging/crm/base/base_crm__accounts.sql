@@ -6,16 +6,17 @@ source as (
 
 renamed as (
     select
-        trim(cast(account_id as {{ dbt.type_string() }})) as account_id,
+        nullif(trim(cast(account_id as {{ dbt.type_string() }})), '') as account_id,
         {{ cdp.clean_text('name') }} as account_name,
-        -- 'https://www.Acme.com/' and 'acme.com' are the same company domain.
+        -- 'https://www.Acme.com/' and 'acme.com' are the same company domain. (`domain` is
+        -- the contract's name and not a reserved word in DuckDB or Spark: RF04 is waived.)
         nullif(
             {{ cdp.regex_replace_all(
                 "lower(" ~ cdp.clean_text('domain') ~ ")",
                 "^(https?://)?(www\\.)?|/.*$", ""
             ) }},
             ''
-        ) as domain,
+        ) as domain,  -- noqa: RF04
         {{ cdp.clean_text('industry') }} as industry,
         {{ dbt.safe_cast('employee_count', dbt.type_bigint()) }} as employee_count,
         {{ dbt.safe_cast('annual_revenue', 'decimal(38, 10)') }} as annual_revenue,
@@ -40,6 +41,7 @@ validated as (
     select
         *,
         {{ cdp.quarantine_reason([
+            ("account_id is null", "missing key: account_id"),
             ("employee_count < 0", "negative employee_count"),
             ("annual_revenue < 0", "negative annual_revenue"),
             (cdp.is_future('created_at'), "created_at in the future"),

@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        trim(cast(contact_id as {{ dbt.type_string() }})) as contact_id,
+        nullif(trim(cast(contact_id as {{ dbt.type_string() }})), '') as contact_id,
         {{ cdp.clean_text('account_id') }} as account_id,
         {{ cdp.normalize_email('email') }} as email,
         {{ cdp.normalize_phone('phone', cdp.clean_country('country')) }} as phone,
@@ -39,6 +39,7 @@ validated as (
     select
         *,
         {{ cdp.quarantine_reason([
+            ("contact_id is null", "missing key: contact_id"),
             (cdp.is_future('created_at'), "created_at in the future"),
         ]) }} as _quarantine_reason
     from versioned

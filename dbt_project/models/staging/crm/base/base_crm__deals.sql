@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        trim(cast(deal_id as {{ dbt.type_string() }})) as deal_id,
+        nullif(trim(cast(deal_id as {{ dbt.type_string() }})), '') as deal_id,
         {{ cdp.clean_text('account_id') }} as account_id,
         {{ cdp.clean_text('contact_id') }} as contact_id,
         {{ cdp.clean_text('deal_name') }} as deal_name,
@@ -35,6 +35,7 @@ validated as (
     select
         *,
         {{ cdp.quarantine_reason([
+            ("deal_id is null", "missing key: deal_id"),
             ("amount < 0", "negative amount"),
             ("amount is not null and not " ~ cdp.regex_matches("coalesce(currency, '')", "^[A-Z]{3}$"), "invalid currency code"),
             (cdp.is_future('created_at'), "created_at in the future"),

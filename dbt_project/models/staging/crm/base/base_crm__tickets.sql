@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        trim(cast(ticket_id as {{ dbt.type_string() }})) as ticket_id,
+        nullif(trim(cast(ticket_id as {{ dbt.type_string() }})), '') as ticket_id,
         {{ cdp.clean_text('contact_id') }} as contact_id,
         lower({{ cdp.clean_text('channel') }}) as channel,
         {{ cdp.clean_text('subject') }} as subject,
@@ -38,6 +38,7 @@ validated as (
     select
         *,
         {{ cdp.quarantine_reason([
+            ("ticket_id is null", "missing key: ticket_id"),
             (cdp.is_future('created_at'), "created_at in the future"),
         ]) }} as _quarantine_reason
     from versioned

@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        trim(cast(request_id as {{ dbt.type_string() }})) as request_id,
+        nullif(trim(cast(request_id as {{ dbt.type_string() }})), '') as request_id,
         lower(trim(subject_type)) as subject_type,
         {{ cdp.identifier_type_of('subject_type') }} as identifier_type,
         subject_id as raw_subject_id,
@@ -37,6 +37,7 @@ validated as (
     select
         *,
         {{ cdp.quarantine_reason([
+            ("request_id is null", "missing key: request_id"),
             ("identifier_type is null", "unknown subject_type"),
             ("identifier_type is not null and identifier_value is null", "subject_id is not a usable identifier"),
         ]) }} as _quarantine_reason

@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        trim(cast(customer_id as {{ dbt.type_string() }})) as customer_id,
+        nullif(trim(cast(customer_id as {{ dbt.type_string() }})), '') as customer_id,
         {{ cdp.normalize_email('email') }} as email,
         {{ cdp.normalize_phone('phone', cdp.clean_country('country')) }} as phone,
         {{ cdp.clean_text('first_name') }} as first_name,
@@ -35,6 +35,7 @@ validated as (
     select
         *,
         {{ cdp.quarantine_reason([
+            ("customer_id is null", "missing key: customer_id"),
             (cdp.is_future('created_at'), "created_at in the future"),
         ]) }} as _quarantine_reason
     from versioned

@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        trim(cast(order_id as {{ dbt.type_string() }})) as order_id,
+        nullif(trim(cast(order_id as {{ dbt.type_string() }})), '') as order_id,
         {{ dbt.safe_cast('line_number', dbt.type_bigint()) }} as line_number,
         {{ cdp.clean_text('product_id') }} as product_id,
         {{ cdp.clean_text('sku') }} as sku,
@@ -32,7 +32,9 @@ versioned as (
 validated as (
     select
         *,
+        quantity * unit_price as line_amount,
         {{ cdp.quarantine_reason([
+            ("order_id is null", "missing key: order_id"),
             ("line_number is null", "missing key: line_number"),
             ("coalesce(quantity, 0) <= 0", "quantity missing or not positive"),
             ("unit_price is null", "missing unit_price"),
@@ -51,7 +53,7 @@ select
     category,
     quantity,
     unit_price,
-    quantity * unit_price as line_amount,
+    line_amount,
     _version_count,
     _quarantine_reason,
     _file,

@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        trim(cast(order_id as {{ dbt.type_string() }})) as order_id,
+        nullif(trim(cast(order_id as {{ dbt.type_string() }})), '') as order_id,
         {{ cdp.clean_text('customer_id') }} as customer_id,
         {{ cdp.normalize_email('email') }} as email,
         -- Orders carry no country: a national number is read with cdp_default_country.
@@ -39,6 +39,7 @@ validated as (
     select
         *,
         {{ cdp.quarantine_reason([
+            ("order_id is null", "missing key: order_id"),
             ("total is null", "missing total"),
             ("least(coalesce(subtotal, 0), coalesce(discount, 0), coalesce(tax, 0), coalesce(shipping, 0), total) < 0", "negative money"),
             ("not " ~ cdp.regex_matches("coalesce(currency, '')", "^[A-Z]{3}$"), "invalid currency code"),

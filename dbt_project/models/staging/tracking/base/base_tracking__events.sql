@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        trim(cast(message_id as {{ dbt.type_string() }})) as message_id,
+        nullif(trim(cast(message_id as {{ dbt.type_string() }})), '') as message_id,
         lower({{ cdp.clean_text('type') }}) as event_type,
         {{ cdp.clean_text('event') }} as event_name,
         -- SDK bugs send 'undefined' / 'null' as ids: placeholders never identify anyone.
@@ -145,7 +145,11 @@ deduplicated as (
 validated as (
     select
         *,
+        cast(event_at as date) as event_date,
+        case when event_type = 'screen' then properties_name end as screen_name,
+        coalesce(event_name like 'Email %', false) as is_email_event,
         {{ cdp.quarantine_reason([
+            ("message_id is null", "missing key: message_id"),
             ("coalesce(event_type, '') not in ('track', 'page', 'screen', 'identify', 'alias')", "unknown event type"),
             ("event_type = 'track' and event_name is null", "track call without event name"),
             ("event_type = 'alias' and (previous_id is null or user_id is null)", "alias without previous_id and user_id"),
@@ -165,14 +169,14 @@ select
     previous_id,
     event_source,
     event_at,
-    cast(event_at as date) as event_date,
+    event_date,
     sent_at,
     received_at,
     page_path,
     page_url,
     page_referrer,
     page_title,
-    case when event_type = 'screen' then properties_name end as screen_name,
+    screen_name,
     utm_source,
     utm_medium,
     utm_campaign,
@@ -193,7 +197,7 @@ select
     phone,
     first_name,
     last_name,
-    coalesce(event_name like 'Email %', false) as is_email_event,
+    is_email_event,
     context,
     properties,
     traits,
