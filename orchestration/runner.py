@@ -64,6 +64,7 @@ class RunSummary:
     models: int = 0
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
+    checks_warned: list[str] = field(default_factory=list)
     results: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -85,9 +86,11 @@ class RunSummary:
         lines.append("")
         lines.append(
             f"  models materialised: {self.models}; checks passed: {self.checks_passed}, "
-            f"failed: {len(self.checks_failed)}"
+            f"warned: {len(self.checks_warned)}, failed: {len(self.checks_failed)}"
         )
         lines.extend(f"  {line}" for line in self.results)
+        for check in self.checks_warned:
+            lines.append(f"  warning: check {check}")
         for check in self.checks_failed:
             lines.append(f"  FAILED CHECK {check}")
         for failure in self.failures:
@@ -119,12 +122,13 @@ def summarise(result: dg.ExecuteInProcessResult, settings: Settings, seconds: fl
         if SUMMARY_KEY in metadata:
             summary.results.append(str(metadata[SUMMARY_KEY]))
     for evaluation in result.get_asset_check_evaluations():
+        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         if evaluation.passed:
             summary.checks_passed += 1
+        elif evaluation.severity == dg.AssetCheckSeverity.WARN:
+            summary.checks_warned.append(name)
         else:
-            summary.checks_failed.append(
-                f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-            )
+            summary.checks_failed.append(name)
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('crm', 'crm_accounts') }}
+    select * from {{ cdp.raw_source('crm', 'crm_accounts') }}
 ),
 
 renamed as (
@@ -33,7 +33,7 @@ versioned as (
     select
         *,
         {{ cdp.latest_version_rank(['account_id'], 'updated_at') }} as _version_rank,
-        count(*) over (partition by account_id) as _version_count
+        count(*) over (partition by {{ cdp.version_partition(['account_id']) }}) as _version_count
     from renamed
 ),
 

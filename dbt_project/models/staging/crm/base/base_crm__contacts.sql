@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('crm', 'crm_contacts') }}
+    select * from {{ cdp.raw_source('crm', 'crm_contacts') }}
 ),
 
 renamed as (
@@ -31,7 +31,7 @@ versioned as (
     select
         *,
         {{ cdp.latest_version_rank(['contact_id'], 'updated_at') }} as _version_rank,
-        count(*) over (partition by contact_id) as _version_count
+        count(*) over (partition by {{ cdp.version_partition(['contact_id']) }}) as _version_count
     from renamed
 ),
 

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('crm', 'crm_deals') }}
+    select * from {{ cdp.raw_source('crm', 'crm_deals') }}
 ),
 
 renamed as (
@@ -27,7 +27,7 @@ versioned as (
     select
         *,
         {{ cdp.latest_version_rank(['deal_id'], 'updated_at') }} as _version_rank,
-        count(*) over (partition by deal_id) as _version_count
+        count(*) over (partition by {{ cdp.version_partition(['deal_id']) }}) as _version_count
     from renamed
 ),
 

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('crm', 'crm_tickets') }}
+    select * from {{ cdp.raw_source('crm', 'crm_tickets') }}
 ),
 
 renamed as (
@@ -30,7 +30,7 @@ versioned as (
     select
         *,
         {{ cdp.latest_version_rank(['ticket_id'], 'updated_at') }} as _version_rank,
-        count(*) over (partition by ticket_id) as _version_count
+        count(*) over (partition by {{ cdp.version_partition(['ticket_id']) }}) as _version_count
     from renamed
 ),
 

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('finance', 'fx_rates') }}
+    select * from {{ cdp.raw_source('finance', 'fx_rates') }}
 ),
 
 renamed as (
@@ -20,7 +20,9 @@ versioned as (
         *,
         -- A corrected rate arrives as a new row for the same day: the last delivered wins.
         {{ cdp.latest_version_rank(['rate_date', 'currency']) }} as _version_rank,
-        count(*) over (partition by rate_date, currency) as _version_count
+        count(*) over (
+            partition by {{ cdp.version_partition(['rate_date', 'currency']) }}
+        ) as _version_count
     from renamed
 ),
 

@@ -1,7 +1,15 @@
+{%- set change_key = [
+    'subject_type',
+    'coalesce(identifier_value, raw_subject_id)',
+    'purpose',
+    'consent_status',
+    'recorded_at',
+] %}
+
 with
 
 source as (
-    select * from {{ source('privacy', 'consent') }}
+    select * from {{ cdp.raw_source('privacy', 'consent') }}
 ),
 
 renamed as (
@@ -29,14 +37,13 @@ normalised as (
 deduplicated as (
     select
         *,
-        -- The same change delivered twice is one change.
+        -- The same change delivered twice is one change. An unusable subject keeps its raw
+        -- text in the key, so two different bad rows are each quarantined.
         row_number() over (
-            partition by identifier_type, identifier_value, purpose, consent_status, recorded_at
+            partition by {{ cdp.version_partition(change_key) }}
             order by _loaded_at, _file, _row_number
         ) as _delivery_rank,
-        count(*) over (
-            partition by identifier_type, identifier_value, purpose, consent_status, recorded_at
-        ) as _version_count
+        count(*) over (partition by {{ cdp.version_partition(change_key) }}) as _version_count
     from normalised
 ),
 

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('privacy', 'deletion_requests') }}
+    select * from {{ cdp.raw_source('privacy', 'deletion_requests') }}
 ),
 
 renamed as (
@@ -28,7 +28,7 @@ versioned as (
     select
         *,
         {{ cdp.latest_version_rank(['request_id']) }} as _version_rank,
-        count(*) over (partition by request_id) as _version_count
+        count(*) over (partition by {{ cdp.version_partition(['request_id']) }}) as _version_count
     from normalised
 ),
 

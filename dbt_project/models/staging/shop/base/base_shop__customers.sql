@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('shop', 'shop_customers') }}
+    select * from {{ cdp.raw_source('shop', 'shop_customers') }}
 ),
 
 renamed as (
@@ -27,7 +27,7 @@ versioned as (
     select
         *,
         {{ cdp.latest_version_rank(['customer_id'], 'updated_at') }} as _version_rank,
-        count(*) over (partition by customer_id) as _version_count
+        count(*) over (partition by {{ cdp.version_partition(['customer_id']) }}) as _version_count
     from renamed
 ),
 

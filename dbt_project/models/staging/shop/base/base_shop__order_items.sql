@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('shop', 'shop_order_items') }}
+    select * from {{ cdp.raw_source('shop', 'shop_order_items') }}
 ),
 
 renamed as (
@@ -25,7 +25,9 @@ versioned as (
         *,
         -- No version column: the line delivered last wins.
         {{ cdp.latest_version_rank(['order_id', 'line_number']) }} as _version_rank,
-        count(*) over (partition by order_id, line_number) as _version_count
+        count(*) over (
+            partition by {{ cdp.version_partition(['order_id', 'line_number']) }}
+        ) as _version_count
     from renamed
 ),
 

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('shop', 'shop_orders') }}
+    select * from {{ cdp.raw_source('shop', 'shop_orders') }}
 ),
 
 renamed as (
@@ -31,7 +31,7 @@ versioned as (
     select
         *,
         {{ cdp.latest_version_rank(['order_id'], 'updated_at') }} as _version_rank,
-        count(*) over (partition by order_id) as _version_count
+        count(*) over (partition by {{ cdp.version_partition(['order_id']) }}) as _version_count
     from renamed
 ),
 

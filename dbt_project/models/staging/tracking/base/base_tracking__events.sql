@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('tracking', 'events') }}
+    select * from {{ cdp.raw_source('tracking', 'events') }}
 ),
 
 renamed as (
@@ -136,9 +136,10 @@ deduplicated as (
         *,
         -- At-least-once delivery: the first delivery of a message_id is the one kept.
         row_number() over (
-            partition by message_id order by _loaded_at, _file, _row_number
+            partition by {{ cdp.version_partition(['message_id']) }}
+            order by _loaded_at, _file, _row_number
         ) as _delivery_rank,
-        count(*) over (partition by message_id) as _version_count
+        count(*) over (partition by {{ cdp.version_partition(['message_id']) }}) as _version_count
     from normalised
 ),
 
