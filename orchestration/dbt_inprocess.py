@@ -8,13 +8,21 @@ one). `invoke_dbt` closes it after every invocation.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 
-def invoke_dbt(args: Sequence[str], callbacks: Sequence[Callable[[Any], None]] = ()) -> Any:
-    """`dbt <args>` against this project and profiles.yml; returns the dbtRunnerResult."""
+def invoke_dbt(
+    args: Sequence[str],
+    callbacks: Sequence[Callable[[Any], None]] = (),
+    project_dir: Path = DBT_PROJECT_DIR,
+) -> Any:
+    """`dbt <args>` against the project (this one by default) and profiles.yml.
+
+    Returns dbt's dbtRunnerResult.
+    """
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
@@ -23,7 +31,7 @@ def invoke_dbt(args: Sequence[str], callbacks: Sequence[Callable[[Any], None]] =
             [
                 *args,
                 "--project-dir",
-                str(DBT_PROJECT_DIR),
+                str(project_dir),
                 "--profiles-dir",
                 str(PROJECT_ROOT),
             ]

@@ -9,6 +9,10 @@
         labels are composed back from the last pass to the first.
         Self-loops are how isolated nodes are given; duplicate rows are harmless.
     -#}
+    {%- if not execute -%}
+        {#- dbt renders hooks while parsing: run nothing then. -#}
+        {{ return(none) }}
+    {%- endif -%}
     {%- if max_passes < 1 -%}
         {{ exceptions.raise_compiler_error('connected_components: max_passes must be at least 1, got ' ~ max_passes) }}
     {%- endif -%}

@@ -7,6 +7,10 @@
         person, so the output is checked to hold exactly one identifier per node and is
         dropped, with an error naming them, when it does not.
     -#}
+    {%- if not execute -%}
+        {#- dbt renders hooks while parsing: run nothing then. -#}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set edges_relation = identity_relation(edges_relation) -%}
     {%- set output_relation = identity_relation(output_relation) -%}
     {%- set started_at = modules.datetime.datetime.now() -%}
