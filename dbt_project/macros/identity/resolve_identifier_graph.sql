@@ -28,7 +28,7 @@
         ~ hash_bigint('dst_identifier', hash_modulus) ~ ' as dst'
         ~ ' from (' ~ identifier_edges ~ ') as identifier_edges'
     ) -%}
-    {%- set components = output_relation.incorporate(path={'identifier': output_relation.identifier ~ '__components'}) -%}
+    {%- set components = identity_work_relation(output_relation.identifier ~ '__components') -%}
     {%- set solved = connected_components(node_edges, components, max_passes=max_passes) -%}
     {%- do identity_create_table(output_relation,
         'select identifiers.identifier, identifiers.node, components.component'
