@@ -32,9 +32,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import yaml
 
-from orchestration.dbt_inprocess import invoke_dbt
+from orchestration.dbt_inprocess import run_operation
 
 # Shape of the synthetic graph (see /work/shared/notes/identity-graph-performance.md):
 # persons of 1-5 identifiers, chains of 20 hops, 5 hubs, 10% duplicate rows.
@@ -202,50 +201,27 @@ def load_edges(graph: IdentityGraph, warehouse: Path) -> None:
         con.execute("create or replace table raw_identity_edges as select * from generated_edges")
 
 
-def run_ours(
-    warehouse: Path, work_dir: Path, max_passes: int
-) -> tuple[float, dict, list[str], PeakRss]:
+def run_ours(warehouse: Path, work_dir: Path, max_passes: int) -> tuple[float, list[str], PeakRss]:
     """`dbt run-operation resolve_identifier_graph` in-process; times the macro's own work."""
     stamps: dict[str, float] = {}
-    lines: list[str] = []
 
-    def on_event(event) -> None:  # dbt's EventMsg
-        if event.info.name != "JinjaLogInfo":
-            return
-        message = event.data.msg
-        if message.startswith("resolve_identifier_graph: start"):
+    def on_log_line(line: str) -> None:
+        if line.startswith("resolve_identifier_graph: start"):
             stamps["start"] = time.perf_counter()
-        elif message.startswith("resolve_identifier_graph: done"):
+        elif line.startswith("resolve_identifier_graph: done"):
             stamps["done"] = time.perf_counter()
-        lines.append(message)
 
     os.environ["CDP_WAREHOUSE"] = str(warehouse)
-    args = {
+    arguments = {
         "edges_relation": "main.raw_identity_edges",
         "output_relation": "main.identity_map_bench",
         "max_passes": max_passes,
     }
     with PeakRss() as rss:
-        result = invoke_dbt(
-            [
-                "run-operation",
-                "resolve_identifier_graph",
-                "--args",
-                yaml.safe_dump(args, default_flow_style=True).strip(),
-                "--target",
-                "dev",
-                "--target-path",
-                str(work_dir / "target"),
-                "--log-path",
-                str(work_dir / "logs"),
-                "--quiet",
-            ],
-            callbacks=[on_event],
-        )
-    if not result.success or "done" not in stamps:
-        raise SystemExit(f"dbt run-operation failed: {result.exception}\n" + "\n".join(lines))
-    passes = next(line for line in lines if line.startswith("resolve_identifier_graph: done"))
-    return stamps["done"] - stamps["start"], {"summary": passes}, lines, rss
+        run = run_operation("resolve_identifier_graph", arguments, work_dir, on_log_line)
+    if not run.success or "done" not in stamps:
+        raise SystemExit("dbt run-operation failed:\n" + "\n".join(run.log_lines + run.errors))
+    return stamps["done"] - stamps["start"], run.log_lines, rss
 
 
 def ours_labels(warehouse: Path, identifiers: np.ndarray) -> np.ndarray:
@@ -337,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         warehouse = options.keep or work_dir / "bench.duckdb"
         load_edges(graph, warehouse)
 
-        ours_seconds, _, lines, rss = run_ours(warehouse, work_dir, options.max_passes)
+        ours_seconds, lines, rss = run_ours(warehouse, work_dir, options.max_passes)
         for line in lines:
             print("  dbt |", line)
 

@@ -5,33 +5,23 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
-import yaml
 
-from orchestration.dbt_inprocess import invoke_dbt
+from orchestration.dbt_inprocess import OperationRun, run_operation
 
 PASSES_LINE = re.compile(r"after (\d+) passes and (\d+) fallback passes")
 
 
-@dataclass
-class OperationResult:
-    """A run-operation's outcome and the lines its macros logged."""
-
-    success: bool
-    lines: list[str]
-    error: str
-
-    @property
-    def passes(self) -> tuple[int, int]:
-        """(passes, fallback passes) from connected_components' closing log line."""
-        for line in self.lines:
-            if match := PASSES_LINE.search(line):
-                return int(match[1]), int(match[2])
-        raise AssertionError(f"no passes line in {self.lines}")
+def passes_of(run: OperationRun) -> tuple[int, int]:
+    """(passes, fallback passes) from connected_components' closing log line."""
+    for line in run.log_lines:
+        if match := PASSES_LINE.search(line):
+            return int(match[1]), int(match[2])
+    raise AssertionError(f"no passes line in {run.log_lines}")
 
 
 class Warehouse:
@@ -47,40 +37,23 @@ class Warehouse:
 
     def load(self, table: str, columns: str, rows: list[tuple]) -> None:
         """Replace `table` with `rows` (in the given order)."""
+        names = [column.split()[0] for column in columns.split(",")]
+        data = pa.table(
+            {name: [row[index] for row in rows] for index, name in enumerate(names)},
+            schema=pa.schema(
+                [
+                    (name, "int64" if "bigint" in column else "string")
+                    for name, column in zip(names, columns.split(","), strict=True)
+                ]
+            ),
+        )
         with duckdb.connect(str(self.path)) as con:
             con.execute(f"create or replace table {table} ({columns})")
-            if rows:
-                placeholders = ", ".join("?" * len(rows[0]))
-                con.executemany(f"insert into {table} values ({placeholders})", rows)
+            con.register("loaded_rows", data)
+            con.execute(f"insert into {table} select * from loaded_rows")
 
-    def run_operation(self, macro: str, **arguments: object) -> OperationResult:
-        lines: list[str] = []
-        errors: list[str] = []
-
-        def on_event(event) -> None:  # dbt's EventMsg
-            if event.info.name == "JinjaLogInfo":
-                lines.append(event.data.msg)
-            elif event.info.level == "error":
-                errors.append(event.info.msg)
-
-        result = invoke_dbt(
-            [
-                "run-operation",
-                macro,
-                "--args",
-                yaml.safe_dump(arguments, default_flow_style=True).strip(),
-                "--target",
-                "dev",
-                "--target-path",
-                str(self.work_dir / "target"),
-                "--log-path",
-                str(self.work_dir / "logs"),
-                "--quiet",
-            ],
-            callbacks=[on_event],
-        )
-        errors.append(str(result.exception or ""))
-        return OperationResult(result.success, lines, "\n".join(errors))
+    def run_operation(self, macro: str, **arguments: object) -> OperationRun:
+        return run_operation(macro, arguments, self.work_dir)
 
 
 @pytest.fixture(scope="module")
