@@ -26,8 +26,9 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -155,14 +156,20 @@ def generate_identity_graph(n_edges: int, seed: int = 42) -> IdentityGraph:
 GIB = 1024**3
 
 
-@dataclass
-class Measurement:
-    """One method's result: a component label per identifier of `identifiers` (sorted)."""
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock seconds, and CPU seconds of this process (all threads) over the same span.
 
-    name: str
-    seconds: float
-    labels: np.ndarray
-    notes: list[str] = field(default_factory=list)
+    CPU time says how much work a method did even when other processes share the cores,
+    which stretches wall time (DuckDB's two threads suffer more than one-threaded code).
+    """
+
+    wall: float
+    cpu: float
+
+    @classmethod
+    def since(cls, wall_start: float, cpu_start: float) -> Timing:
+        return cls(time.perf_counter() - wall_start, time.process_time() - cpu_start)
 
 
 class PeakRss:
@@ -201,15 +208,16 @@ def load_edges(graph: IdentityGraph, warehouse: Path) -> None:
         con.execute("create or replace table raw_identity_edges as select * from generated_edges")
 
 
-def run_ours(warehouse: Path, work_dir: Path, max_passes: int) -> tuple[float, list[str], PeakRss]:
+def run_ours(warehouse: Path, work_dir: Path, max_passes: int) -> tuple[Timing, list[str], PeakRss]:
     """`dbt run-operation resolve_identifier_graph` in-process; times the macro's own work."""
-    stamps: dict[str, float] = {}
+    stamps: dict[str, Any] = {}
 
     def on_log_line(line: str) -> None:
         if line.startswith("resolve_identifier_graph: start"):
             stamps["start"] = time.perf_counter()
+            stamps["start_cpu"] = time.process_time()
         elif line.startswith("resolve_identifier_graph: done"):
-            stamps["done"] = time.perf_counter()
+            stamps["done"] = Timing.since(stamps["start"], stamps["start_cpu"])
 
     os.environ["CDP_WAREHOUSE"] = str(warehouse)
     arguments = {
@@ -221,7 +229,7 @@ def run_ours(warehouse: Path, work_dir: Path, max_passes: int) -> tuple[float, l
         run = run_operation("resolve_identifier_graph", arguments, work_dir, on_log_line)
     if not run.success or "done" not in stamps:
         raise SystemExit("dbt run-operation failed:\n" + "\n".join(run.log_lines + run.errors))
-    return stamps["done"] - stamps["start"], run.log_lines, rss
+    return stamps["done"], run.log_lines, rss
 
 
 def ours_labels(warehouse: Path, identifiers: np.ndarray) -> np.ndarray:
@@ -237,12 +245,12 @@ def ours_labels(warehouse: Path, identifiers: np.ndarray) -> np.ndarray:
     return fetched["component"]
 
 
-def run_scipy(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def run_scipy(src: np.ndarray, dst: np.ndarray) -> tuple[Timing, np.ndarray, np.ndarray]:
     """np.unique (string -> int) + scipy.sparse.csgraph.connected_components."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     identifiers, inverse = np.unique(np.concatenate([src, dst]), return_inverse=True)
     n_edges = len(src)
     graph = coo_matrix(
@@ -250,16 +258,16 @@ def run_scipy(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.n
         shape=(len(identifiers), len(identifiers)),
     ).tocsr()
     _, labels = connected_components(graph, directed=False)
-    return time.perf_counter() - started, identifiers, labels
+    return Timing.since(started, started_cpu), identifiers, labels
 
 
-def run_scipy_factorize(src: np.ndarray, dst: np.ndarray) -> float:
+def run_scipy_factorize(src: np.ndarray, dst: np.ndarray) -> Timing:
     """The same with pandas.factorize (hash table) for the mapping: a stronger baseline."""
     import pandas as pd
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     codes, uniques = pd.factorize(np.concatenate([src, dst]))
     n_edges = len(src)
     graph = coo_matrix(
@@ -267,20 +275,20 @@ def run_scipy_factorize(src: np.ndarray, dst: np.ndarray) -> float:
         shape=(len(uniques), len(uniques)),
     ).tocsr()
     connected_components(graph, directed=False)
-    return time.perf_counter() - started
+    return Timing.since(started, started_cpu)
 
 
-def run_networkx(graph: IdentityGraph, identifiers: np.ndarray) -> tuple[float, np.ndarray]:
+def run_networkx(graph: IdentityGraph, identifiers: np.ndarray) -> tuple[Timing, np.ndarray]:
     """networkx.connected_components on a Graph of the identifier strings."""
     import networkx as nx
 
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     nx_graph = nx.Graph()
     nx_graph.add_edges_from(zip(graph.src, graph.dst, strict=True))
     components = list(nx.connected_components(nx_graph))
-    seconds = time.perf_counter() - started
+    timing = Timing.since(started, started_cpu)
     component_of = {node: index for index, members in enumerate(components) for node in members}
-    return seconds, np.fromiter((component_of[i] for i in identifiers.tolist()), np.int64)
+    return timing, np.fromiter((component_of[i] for i in identifiers.tolist()), np.int64)
 
 
 def same_partition(left: np.ndarray, right: np.ndarray) -> bool:
@@ -313,39 +321,49 @@ def main(argv: list[str] | None = None) -> int:
         warehouse = options.keep or work_dir / "bench.duckdb"
         load_edges(graph, warehouse)
 
-        ours_seconds, lines, rss = run_ours(warehouse, work_dir, options.max_passes)
+        ours_timing, lines, rss = run_ours(warehouse, work_dir, options.max_passes)
         for line in lines:
             print("  dbt |", line)
 
         src = np.array(graph.src)
         dst = np.array(graph.dst)
-        scipy_seconds, identifiers, scipy_labels = run_scipy(src, dst)
-        factorize_seconds = run_scipy_factorize(src, dst)
+        scipy_timing, identifiers, scipy_labels = run_scipy(src, dst)
+        factorize_timing = run_scipy_factorize(src, dst)
         del src, dst
         print(f"{len(identifiers):,} identifiers, {len(np.unique(scipy_labels)):,} components")
 
         results = {"ours": ours_labels(warehouse, identifiers)}
-        networkx_seconds = None
+        networkx_timing = None
         if graph.edges <= options.networkx_max_edges:
-            networkx_seconds, results["networkx"] = run_networkx(graph, identifiers)
+            networkx_timing, results["networkx"] = run_networkx(graph, identifiers)
         else:
             print(f"networkx skipped: {graph.edges:,} edges > --networkx-max-edges")
 
     agree = {name: same_partition(scipy_labels, labels) for name, labels in results.items()}
     print()
-    print(f"{'method':<44}{'seconds':>10}")
-    print(f"{'scipy (np.unique mapping + csgraph)':<44}{scipy_seconds:>10.2f}")
-    print(f"{'scipy (pandas.factorize mapping + csgraph)':<44}{factorize_seconds:>10.2f}")
-    if networkx_seconds is not None:
-        print(f"{'networkx connected_components':<44}{networkx_seconds:>10.2f}")
-    print(f"{'ours (dbt macros on DuckDB)':<44}{ours_seconds:>10.2f}")
+    rows = [
+        ("scipy (np.unique mapping + csgraph)", scipy_timing),
+        ("scipy (pandas.factorize mapping + csgraph)", factorize_timing),
+        ("networkx connected_components", networkx_timing),
+        ("ours (dbt macros on DuckDB)", ours_timing),
+    ]
+    print(f"{'method':<44}{'wall s':>10}{'cpu s':>10}")
+    for name, timing in rows:
+        if timing is not None:
+            print(f"{name:<44}{timing.wall:>10.2f}{timing.cpu:>10.2f}")
     print()
-    print(f"ours / scipy (np.unique):        {ours_seconds / scipy_seconds:.2f}  (target <= 1.2)")
-    print(f"ours / scipy (pandas.factorize): {ours_seconds / factorize_seconds:.2f}")
-    if networkx_seconds is not None:
-        print(
-            f"networkx / ours:                 {networkx_seconds / ours_seconds:.1f}  (target >= 5)"
-        )
+    print("ratio (wall; cpu)")
+    for name, ratio in [
+        ("ours / scipy (np.unique)   target <= 1.2", (ours_timing, scipy_timing)),
+        ("ours / scipy (factorize)", (ours_timing, factorize_timing)),
+        ("networkx / ours            target >= 5", (networkx_timing, ours_timing)),
+    ]:
+        numerator, denominator = ratio
+        if numerator is not None and denominator is not None:
+            print(
+                f"  {name:<42}{numerator.wall / denominator.wall:>7.2f}"
+                f"{numerator.cpu / denominator.cpu:>7.2f}"
+            )
     print(
         f"peak RSS during our step: {rss.peak / GIB:.2f} GiB "
         f"(+{(rss.peak - rss.start_rss) / GIB:.2f} GiB over the {rss.start_rss / GIB:.2f} GiB "
