@@ -31,26 +31,17 @@ class Warehouse:
         self.path = path
         self.work_dir = work_dir
 
-    def execute(self, sql: str, parameters: object = None) -> list[tuple]:
+    def execute(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.path)) as con:
-            return con.execute(sql, parameters).fetchall()
+            return con.execute(sql).fetchall()
 
-    def load(self, table: str, columns: str, rows: list[tuple]) -> None:
-        """Replace `table` with `rows` (in the given order)."""
-        names = [column.split()[0] for column in columns.split(",")]
-        data = pa.table(
-            {name: [row[index] for row in rows] for index, name in enumerate(names)},
-            schema=pa.schema(
-                [
-                    (name, "int64" if "bigint" in column else "string")
-                    for name, column in zip(names, columns.split(","), strict=True)
-                ]
-            ),
-        )
+    def load(self, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
+        """Replace `table` with `rows` (in the given order), typed by `schema`."""
+        columns = [[row[index] for row in rows] for index in range(len(schema))]
+        data = pa.Table.from_arrays(columns, schema=schema)
         with duckdb.connect(str(self.path)) as con:
-            con.execute(f"create or replace table {table} ({columns})")
             con.register("loaded_rows", data)
-            con.execute(f"insert into {table} select * from loaded_rows")
+            con.execute(f"create or replace table {table} as select * from loaded_rows")
 
     def run_operation(self, macro: str, **arguments: object) -> OperationRun:
         return run_operation(macro, arguments, self.work_dir)

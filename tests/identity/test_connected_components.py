@@ -13,6 +13,7 @@ import shutil
 from collections import defaultdict
 
 import duckdb
+import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 from .conftest import Warehouse, passes_of
 
-EDGE_COLUMNS = "src bigint, dst bigint"
+EDGE_SCHEMA = pa.schema([("src", pa.int64()), ("dst", pa.int64())])
 # Node ids of graph k live in [k * BLOCK + BASE, (k + 1) * BLOCK + BASE): disjoint ranges,
 # negative ones included, as hash_bigint makes them.
 BLOCK = 10_000
@@ -48,7 +49,7 @@ def union_find_partition(edges: list[tuple[int, int]]) -> dict[int, int]:
 
 def solve(warehouse: Warehouse, rows: list[tuple[int, int]], **arguments: object):
     """Load `rows` as main.cc_edges, run connected_components, return its labels and log."""
-    warehouse.load("cc_edges", EDGE_COLUMNS, rows)
+    warehouse.load("cc_edges", EDGE_SCHEMA, rows)
     result = warehouse.run_operation(
         "connected_components",
         edges_relation="main.cc_edges",
@@ -184,7 +185,7 @@ def test_pass_cap_switches_to_large_star_small_star_and_stays_correct(
 
 def test_fallback_that_cannot_converge_in_its_cap_raises(warehouse: Warehouse) -> None:
     rows, _ = chains_table(1_200)
-    warehouse.load("cc_edges", EDGE_COLUMNS, rows)
+    warehouse.load("cc_edges", EDGE_SCHEMA, rows)
     result = warehouse.run_operation(
         "connected_components",
         edges_relation="main.cc_edges",
@@ -202,11 +203,11 @@ def test_empty_edge_list_gives_empty_output(warehouse: Warehouse) -> None:
     assert passes_of(result) == (1, 0)
 
 
-IDENTIFIER_COLUMNS = "src_identifier varchar, dst_identifier varchar"
+IDENTIFIER_SCHEMA = pa.schema([("src_identifier", pa.string()), ("dst_identifier", pa.string())])
 
 
 def resolve(warehouse: Warehouse, rows: list[tuple], **arguments: object):
-    warehouse.load("identifier_edges", IDENTIFIER_COLUMNS, rows)
+    warehouse.load("identifier_edges", IDENTIFIER_SCHEMA, rows)
     return warehouse.run_operation(
         "resolve_identifier_graph",
         edges_relation="main.identifier_edges",
