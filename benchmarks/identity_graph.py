@@ -13,8 +13,10 @@ How "ours" is timed: dbt runs in this process (dbtRunner). The macro logs a line
 starts and when it is done; an event callback stamps both with time.perf_counter() as
 they are fired. dbt's start-up, parsing and connection opening come before the first
 line and are not counted; hashing, solving, mapping back to the identifier strings and
-the collision check come between them and are. A thread samples this process's RSS
-(psutil) every 10 ms during the dbt invocation for the peak memory of our step.
+the collision check come between them and are. Every method's CPU seconds (this
+process, all threads) are printed beside its wall seconds: the machine's cores may be
+shared. A thread samples this process's RSS (psutil) every 10 ms during the dbt
+invocation for the peak memory of our step.
 """
 
 from __future__ import annotations
