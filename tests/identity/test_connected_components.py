@@ -282,6 +282,8 @@ def test_a_model_can_call_connected_components_in_a_pre_hook(tmp_path, warehouse
     result = invoke_dbt(
         [
             "run",
+            "--select",
+            "path:models/demo",
             "--target",
             "dev",
             "--target-path",
