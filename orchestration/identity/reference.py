@@ -11,12 +11,12 @@ Rules (docs/identity.md explains why):
    `hub_threshold` distinct identifiers of one strong type is a *hub*: it keeps no edge.
 1. Strong identifiers (customer_id, contact_id, email, phone) are merged tier by tier
    (tier 1: a record asserts the pair, e.g. a shop customer's email; tier 2: the pair
-   co-occurs, e.g. on a guest order). Within a tier, clusters connected by the tier's
-   edges form a group. A group that respects the per-type limits (default: at most one
-   customer_id per person) merges. A group that would not: clusters holding a limited
-   identifier ("anchored") stay apart; each connected set of the other clusters joins
-   its anchored neighbour when it has exactly one, else stays on its own. Every edge
-   not applied is a conflict.
+   co-occurs, e.g. on a guest order); a pair counts once, at its strongest tier.
+   Within a tier, clusters connected by the tier's edges form a group. A group that
+   respects the per-type limits (default: at most one customer_id per person) merges.
+   A group that would not: clusters holding a limited identifier ("anchored") stay
+   apart; each connected set of the other clusters joins its anchored neighbour when it
+   has exactly one, else stays on its own. Every edge not applied is a conflict.
 2. Weak identifiers (anonymous_id, device_id) attach to persons but never merge two:
    one seen with exactly one strong person joins it; one seen with several joins none
    (a family tablet). Weak identifiers with no strong link follow weak-weak edges
@@ -209,7 +209,19 @@ def resolve(
 ) -> Resolution:
     rules = rules or Rules()
     all_nodes = set(nodes)
-    edge_list = [edge for edge in edges if edge.left != edge.right]
+    # A pair of identifiers counts once, at the strongest tier it was seen in: evidence
+    # that tier 1 found ambiguous does not get a second chance in tier 2.
+    strongest: dict[tuple[Node, Node], Edge] = {}
+    for edge in edges:
+        if edge.left == edge.right:
+            continue
+        pair = (min(edge.left, edge.right), max(edge.left, edge.right))
+        if pair not in strongest or (edge.tier, edge.rule) < (
+            strongest[pair].tier,
+            strongest[pair].rule,
+        ):
+            strongest[pair] = edge
+    edge_list = [strongest[pair] for pair in sorted(strongest)]
     all_nodes |= {node for edge in edge_list for node in (edge.left, edge.right)}
     hubs = find_hubs(all_nodes, edge_list, rules.hub_threshold)
     edge_list = [edge for edge in edge_list if edge.left not in hubs and edge.right not in hubs]
