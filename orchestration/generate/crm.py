@@ -105,7 +105,20 @@ def plan_accounts(st: BatchState, people: list[Person], first_number: int) -> li
         for p in members:
             account.contacts.append(plan_contact(st, p, account, taken))
         accounts.append(account)
+    _ensure_a_soft_delete(accounts)
     return accounts
+
+
+def _ensure_a_soft_delete(accounts: list[AccountPlan]) -> None:
+    """Every batch has at least one soft-deleted contact (a dirt class the checks expect)."""
+    plans = [c for a in accounts for c in a.contacts]
+    if any(c.deleted for c in plans):
+        return
+    for c in plans:
+        p = c.person
+        if not (p.hub or p.forced_contact_email is not None or p.erase):
+            c.deleted = True
+            return
 
 
 def _work_email(p: Person, domain: str, taken: dict[str, None]) -> str:
@@ -235,8 +248,8 @@ def emit_contact(st: BatchState, account: AccountPlan, c: ContactPlan) -> None:
         base[7], base[13] = LIFECYCLE_STAGES[stage], t
         st.crm_contacts.append(tuple(base))
     if c.deleted:
-        t += r.randrange(DAY_MS, 20 * DAY_MS)
-        if t < stop:
+        t = min(t + r.randrange(DAY_MS, 20 * DAY_MS), stop - HOUR_MS)
+        if t > base[13]:
             base[13], base[14] = t, "true"
             st.crm_contacts.append(tuple(base))
             c.live = False

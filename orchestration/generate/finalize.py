@@ -43,7 +43,8 @@ RATES = {
     "order_negative": 0.004,
     "order_missing_total": 0.004,
     "order_unknown_currency": 0.003,
-    "order_bad_money": 0.003,
+    "order_bad_money_comma": 0.002,
+    "order_bad_money_text": 0.002,
     "order_bad_timestamp": 0.003,
     "order_future": 0.002,
     "order_empty_key": 0.001,
@@ -202,14 +203,15 @@ def finalize_orders(st: BatchState) -> tuple[Columns, Columns]:
     groups = [g for g in st.order_groups if g.n_rows > 0]
     n_groups = len(groups)
     registered = np.array([i for i, g in enumerate(groups) if g.registered], dtype=np.int64)
-    negative, missing, xyz, bad_money, bad_ts, future, no_key = split(
+    negative, missing, xyz, comma, text, bad_ts, future, no_key = split(
         rng,
         registered,
         [
             count("order_negative", n_groups),
             count("order_missing_total", n_groups),
             count("order_unknown_currency", n_groups),
-            count("order_bad_money", n_groups),
+            count("order_bad_money_comma", n_groups),
+            count("order_bad_money_text", n_groups),
             count("order_bad_timestamp", n_groups),
             count("order_future", n_groups),
             count("order_empty_key", n_groups),
@@ -227,13 +229,10 @@ def finalize_orders(st: BatchState) -> tuple[Columns, Columns]:
         cols["total"][row] = "-" + cols["total"][row]
     cols["total"][_order_rows(st, groups, missing, single=False)] = None
     cols["currency"][_order_rows(st, groups, xyz, single=False)] = "XYZ"
-    for k, row in enumerate(_order_rows(st, groups, bad_money, single=True)):
-        if k % 2 == 0:
-            cols["subtotal"][row] = str(cols["subtotal"][row]).replace(".", ",")
-            if "," not in cols["subtotal"][row]:
-                cols["subtotal"][row] += ",50"
-        else:
-            cols["shipping"][row] = "abc"
+    for row in _order_rows(st, groups, comma, single=True):  # a European export: 12,50
+        value = str(cols["subtotal"][row])
+        cols["subtotal"][row] = value.replace(".", ",") if "." in value else value + ",00"
+    cols["shipping"][_order_rows(st, groups, text, single=True)] = "abc"
     for row in _order_rows(st, groups, bad_ts, single=True):
         cols["updated_at"][row] = BAD_TIMESTAMPS[1] if row % 2 else BAD_TIMESTAMPS[0]
     n = len(st.shop_orders)
