@@ -36,6 +36,7 @@ class Phone:
     cc: str
     groups: tuple[str, ...]
     national: str
+    region: str  # ISO country whose trunk prefix the national form uses
 
     @property
     def e164(self) -> str:
@@ -66,13 +67,13 @@ def _nanp_exchanges() -> tuple[int, ...]:
 _NANP_EXCHANGES = _nanp_exchanges()
 
 
-def _nanp(u: int, areas: tuple[int, ...]) -> Phone:
+def _nanp(u: int, areas: tuple[int, ...], region: str) -> Phone:
     area = areas[u % len(areas)]
     rest = u // len(areas)
     exchange = _NANP_EXCHANGES[rest % len(_NANP_EXCHANGES)]
     line = _scramble(rest // len(_NANP_EXCHANGES), 10_000)
     groups = (str(area), str(exchange), f"{line:04d}")
-    return Phone("1", groups, f"({area}) {exchange}-{line:04d}")
+    return Phone("1", groups, f"({area}) {exchange}-{line:04d}", region)
 
 
 def _gb_mobile(u: int) -> Phone:
@@ -80,13 +81,13 @@ def _gb_mobile(u: int) -> Phone:
     x = _scramble(u, 270_000_000)
     prefix = ("74", "75", "78")[x % 3]
     digits = f"{prefix}{1 + (x // 3) % 9}{x // 27:07d}"
-    return Phone("44", (digits[:4], digits[4:]), f"0{digits[:4]} {digits[4:]}")
+    return Phone("44", (digits[:4], digits[4:]), f"0{digits[:4]} {digits[4:]}", "GB")
 
 
 def _gb_london(u: int) -> Phone:
     x = _scramble(u, 20_000_000)
     digits = f"{(7, 3)[x % 2]}{x // 2:07d}"
-    return Phone("44", ("20", digits[:4], digits[4:]), f"020 {digits[:4]} {digits[4:]}")
+    return Phone("44", ("20", digits[:4], digits[4:]), f"020 {digits[:4]} {digits[4:]}", "GB")
 
 
 _DE_MOBILE = ("151", "152", "157", "160", "162", "170", "171", "172", "173", "175", "176", "177")
@@ -96,20 +97,20 @@ def _de_mobile(u: int) -> Phone:
     x = _scramble(u, 1_200_000_000)
     prefix = _DE_MOBILE[x % len(_DE_MOBILE)]
     sub = f"{x // len(_DE_MOBILE):08d}"
-    return Phone("49", (prefix, sub), f"0{prefix} {sub}")
+    return Phone("49", (prefix, sub), f"0{prefix} {sub}", "DE")
 
 
 def _de_berlin(u: int) -> Phone:
     x = _scramble(u, 80_000_000)
     sub = f"{2 + x % 8}{x // 8:07d}"
-    return Phone("49", ("30", sub), f"030 {sub}")
+    return Phone("49", ("30", sub), f"030 {sub}", "DE")
 
 
 def _fr(u: int, lead: str) -> Phone:
     x = _scramble(u, 80_000_000)
     digits = lead + "01245678"[x % 8] + f"{x // 8:07d}"
     pairs = tuple(digits[i : i + 2] for i in range(1, 9, 2))
-    return Phone("33", (digits[0], *pairs), "0" + digits[0] + " " + " ".join(pairs))
+    return Phone("33", (digits[0], *pairs), "0" + digits[0] + " " + " ".join(pairs), "FR")
 
 
 def _au(u: int, leads: tuple[str, ...]) -> Phone:
@@ -117,25 +118,23 @@ def _au(u: int, leads: tuple[str, ...]) -> Phone:
     x = _scramble(u, 10_000_000 * len(leads))
     digits = leads[x % len(leads)] + f"{x // len(leads):07d}"
     if digits[0] == "4":
-        return Phone(
-            "61", (digits[:3], digits[3:6], digits[6:]), f"0{digits[:3]} {digits[3:6]} {digits[6:]}"
-        )
-    return Phone(
-        "61", (digits[0], digits[1:5], digits[5:]), f"(0{digits[0]}) {digits[1:5]} {digits[5:]}"
-    )
+        groups = (digits[:3], digits[3:6], digits[6:])
+        return Phone("61", groups, f"0{digits[:3]} {digits[3:6]} {digits[6:]}", "AU")
+    groups = (digits[0], digits[1:5], digits[5:])
+    return Phone("61", groups, f"(0{digits[0]}) {digits[1:5]} {digits[5:]}", "AU")
 
 
 def _jp_mobile(u: int) -> Phone:
     x = _scramble(u, 270_000_000)
     lead = ("90", "80", "70")[x % 3]
     sub = f"{1 + (x // 3) % 9}{(x // 27):07d}"
-    return Phone("81", (lead, sub[:4], sub[4:]), f"0{lead}-{sub[:4]}-{sub[4:]}")
+    return Phone("81", (lead, sub[:4], sub[4:]), f"0{lead}-{sub[:4]}-{sub[4:]}", "JP")
 
 
 def _jp_tokyo(u: int) -> Phone:
     x = _scramble(u, 90_000_000)
     sub = f"{1 + x % 9}{x // 9:07d}"
-    return Phone("81", ("3", sub[:4], sub[4:]), f"03-{sub[:4]}-{sub[4:]}")
+    return Phone("81", ("3", sub[:4], sub[4:]), f"03-{sub[:4]}-{sub[4:]}", "JP")
 
 
 # --------------------------------------------------------------------------- countries
@@ -172,8 +171,8 @@ _CA_AREAS = (416, 604, 514, 403, 613, 780)
 _CA_WORK_AREAS = (647, 778, 438, 587, 343, 825)
 
 _PERSONAL_PHONE = {
-    "US": lambda u: _nanp(u, _US_AREAS),
-    "CA": lambda u: _nanp(u, _CA_AREAS),
+    "US": lambda u: _nanp(u, _US_AREAS, "US"),
+    "CA": lambda u: _nanp(u, _CA_AREAS, "CA"),
     "GB": _gb_mobile,
     "DE": _de_mobile,
     "FR": lambda u: _fr(u, "6"),
@@ -181,8 +180,8 @@ _PERSONAL_PHONE = {
     "JP": _jp_mobile,
 }
 _WORK_PHONE = {
-    "US": lambda u: _nanp(u, _US_WORK_AREAS),
-    "CA": lambda u: _nanp(u, _CA_WORK_AREAS),
+    "US": lambda u: _nanp(u, _US_WORK_AREAS, "US"),
+    "CA": lambda u: _nanp(u, _CA_WORK_AREAS, "CA"),
     "GB": _gb_london,
     "DE": _de_berlin,
     "FR": lambda u: _fr(u, "1"),

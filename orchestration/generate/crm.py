@@ -157,17 +157,16 @@ def plan_contact(
     phone_raw: str | None
     phone_norm: str | None
     if account.office_phone is not None:
-        same_country = p.country.code == account.country.code
-        phone_raw, phone_norm = phone_form(r, account.office_phone, same_country), None
+        phone_raw, phone_norm = phone_form(r, account.office_phone, p.country.code), None
     elif p.forced_contact_email is not None and email_norm is not None:
         phone_raw, phone_norm = p.phone.render("national"), p.phone.e164
     else:
         x = r.random()
         if x < 0.40:
-            phone_raw, phone_norm = phone_form(r, p.phone, True), p.phone.e164
+            phone_raw, phone_norm = phone_form(r, p.phone, p.country.code), p.phone.e164
         elif x < 0.75:
             work = p.country.work_phone(p.g)
-            phone_raw, phone_norm = phone_form(r, work, True), work.e164
+            phone_raw, phone_norm = phone_form(r, work, p.country.code), work.e164
         elif x < 0.97:
             phone_raw = phone_norm = None
         else:

@@ -69,12 +69,16 @@ def email_variant(r: random.Random, email: str, rate: float = 0.05) -> str:
     return " " + local.title() + "@" + domain + " "
 
 
-def phone_form(r: random.Random, phone: Phone, has_country: bool) -> str:
-    """A written form of the phone that a reader with (or without) the record's country
-    can still turn into E.164: national forms only where the country is known (or NANP)."""
+def phone_form(r: random.Random, phone: Phone, record_country: str | None) -> str:
+    """A written form of the phone that still reads back to its E.164.
+
+    The national form needs the reader to know the number's country: it is used only
+    when the record's own country is the phone's (or, for North American numbers, when
+    the record has no country and readers default to US, or is US/CA itself).
+    """
     x = r.random()
-    national_ok = has_country or phone.cc == "1"
-    if national_ok and x < 0.40:
+    nanp = phone.cc == "1" and record_country in (None, "US", "CA")
+    if (nanp or record_country == phone.region) and x < 0.40:
         return phone.render("national")
     if x < 0.65:
         return phone.render("intl")

@@ -132,7 +132,7 @@ def assign_accounts(st: BatchState, p: Person) -> None:
     if p.shop_phone is None and not p.no_shop_phone:
         x = r.random()
         if x < 0.75:
-            p.shop_phone = phone_form(r, p.phone, True)
+            p.shop_phone = phone_form(r, p.phone, p.country.code)
             p.shop_phone_real = True
         elif x < 0.77:
             p.shop_phone = r.choice(PLACEHOLDER_PHONES)
@@ -154,7 +154,7 @@ def _identify_traits(st: BatchState, p: Person) -> tuple[str, list]:
     if p.account_email == p.email:
         nodes.append(("email", p.email))
     if p.shop_phone_real and p.shop_phone is not None:
-        traits["phone"] = phone_form(r, p.phone, False)
+        traits["phone"] = phone_form(r, p.phone, None)
         nodes.append(("phone", p.phone.e164))
     return compact_json(traits), nodes
 
@@ -283,7 +283,7 @@ def _order_contact(st: BatchState, p: Person, t: int) -> tuple[str | None, str |
     r = st.r
     if p.is_customer:
         email = email_variant(r, p.email) if p.account_email == p.email else p.account_email
-        phone = phone_form(r, p.phone, False) if p.shop_phone_real else None
+        phone = phone_form(r, p.phone, None) if p.shop_phone_real else None
         return email, phone, p.customer_id
     if p.guest_email is None:
         if r.random() < 0.015:
@@ -295,7 +295,7 @@ def _order_contact(st: BatchState, p: Person, t: int) -> tuple[str | None, str |
     email = email_variant(r, p.guest_email) if p.guest_email == p.email else p.guest_email
     x = r.random()
     if x < 0.6:
-        phone = phone_form(r, p.phone, False)
+        phone = phone_form(r, p.phone, None)
     elif x < 0.62:
         phone = r.choice(PLACEHOLDER_PHONES)
         st.placeholder_phones[phone] = None
@@ -413,7 +413,14 @@ def _customer_consent(st: BatchState, p: Person) -> None:
             t = later_lo + int(r.random() * max(0, stop - later_lo))
             if t < stop:
                 st.consent.append(
-                    ("phone", p.shop_phone, "sms_marketing", "withdrawn", "sms_stop", t)
+                    (
+                        "phone",
+                        phone_form(r, p.phone, None),
+                        "sms_marketing",
+                        "withdrawn",
+                        "sms_stop",
+                        t,
+                    )
                 )
     if r.random() < 0.1:
         t = later_lo + int(r.random() * max(0, stop - later_lo))

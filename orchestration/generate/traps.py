@@ -132,7 +132,7 @@ def _subject_options(
     if contact is not None and contact.live:
         options.append(("contact_id", contact.contact_id, ("contact_id", contact.contact_id)))
     if p.shop_phone_real:
-        options.append(("phone", phone_form(r, p.phone, False), ("phone", p.phone.e164)))
+        options.append(("phone", phone_form(r, p.phone, None), ("phone", p.phone.e164)))
     return options
 
 

@@ -219,7 +219,9 @@ def test_phones_normalise_to_the_truth(raw) -> None:
     rows = raw.q(
         "select phone, country from shop_customers union all select phone, country "
         "from crm_contacts where contact_id not in (select contact_id from crm_contacts "
-        "where is_deleted = 'true') union all select phone, null from shop_orders"
+        "where is_deleted = 'true') union all select phone, null from shop_orders "
+        "union all select subject_id, null from consent where subject_type = 'phone' "
+        "union all select subject_id, null from deletion_requests where subject_type = 'phone'"
     )
     placeholders = {"0000000000", "n/a", "none", "unknown"}
     checked = 0
