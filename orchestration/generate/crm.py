@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from orchestration.generate.catalog import (
     COMPANY_WORDS_1,
     COMPANY_WORDS_2,
-    COUNTRIES,
     DEAL_PRODUCTS,
     DEAL_STAGES,
     INDUSTRIES,
@@ -388,6 +387,3 @@ def emit_crm(st: BatchState, accounts: list[AccountPlan]) -> None:
             if c.live:
                 emit_tickets(st, c)
         emit_deals(st, account)
-
-
-COUNTRY_BY_CODE = {c.code: c for c in COUNTRIES}
