@@ -336,8 +336,7 @@ COUNTRY_WEIGHTS: tuple[float, ...] = tuple(c.weight for c in COUNTRIES)
 
 # --------------------------------------------------------------------------- money
 
-# Currencies with non-USD rates in fx_rates; USD is the reporting currency (rate 1).
-FX_CURRENCIES: tuple[str, ...] = ("EUR", "GBP", "CAD", "AUD", "JPY")
+# Rates of the non-USD currencies in fx_rates; USD is the reporting currency (rate 1).
 FX_BASE_RATE: dict[str, float] = {
     "EUR": 1.0852,
     "GBP": 1.2694,
@@ -523,17 +522,6 @@ STATIC_PAGES: tuple[tuple[str, str], ...] = (
     ("/cart", "Your cart | Northwind Goods"),
     ("/checkout", "Checkout | Northwind Goods"),
     ("/newsletter", "Newsletter | Northwind Goods"),
-)
-
-APP_SCREENS: tuple[str, ...] = (
-    "Home",
-    "Category",
-    "Product Detail",
-    "Search",
-    "Cart",
-    "Checkout",
-    "Account",
-    "Wishlist",
 )
 
 REFERRERS: tuple[str, ...] = (

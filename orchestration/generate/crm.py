@@ -156,7 +156,11 @@ def plan_contact(
     phone_raw: str | None
     phone_norm: str | None
     if account.office_phone is not None:
-        phone_raw, phone_norm = phone_form(r, account.office_phone, p.country.code), None
+        # the switchboard, typed differently by each contact (the k-th contact's form)
+        form = ("intl", "00", "e164", "national")[len(account.contacts) % 4]
+        if form == "national" and p.country.code != account.office_phone.region:
+            form = "intl"
+        phone_raw, phone_norm = account.office_phone.render(form), None
     elif p.forced_contact_email is not None and email_norm is not None:
         phone_raw, phone_norm = p.phone.render("national"), p.phone.e164
     else:
@@ -293,17 +297,19 @@ def emit_deals(st: BatchState, account: AccountPlan) -> None:
     if not live:
         return
     currency = account.country.currency
-    for j in range(r.choice((0, 0, 1, 1, 1, 2, 3))):
+    for j in range(r.choice((0, 1, 1, 2, 2, 3, 4))):
         c = r.choice(live)
         stop = c.person.stop_ms
-        created = _time_between(st, w.start_ms - 30 * DAY_MS, stop - DAY_MS)
+        created = _time_between(st, w.start_ms - 150 * DAY_MS, stop - DAY_MS)
         amount = format_money(
             r.randrange(2_000, 250_000) * (100 if currency != "JPY" else 150), currency
         )
         name = f"{account.name.split(' ')[0]} - {r.choice(DEAL_PRODUCTS)}"
         deal_id = f"006{account.number:09d}{j}"
         t = created
-        final = r.randrange(len(DEAL_STAGES) + 2)  # beyond the open stages: won / lost
+        # half the deals end (won or lost), the others stop in an open stage
+        x = r.random()
+        final = r.randrange(len(DEAL_STAGES)) if x < 0.5 else len(DEAL_STAGES) + (x >= 0.75)
         for s in range(min(final, len(DEAL_STAGES) - 1) + 1):
             if t >= stop:
                 break

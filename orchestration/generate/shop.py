@@ -84,8 +84,8 @@ def status_versions(st: BatchState, created_ms: int, stop_ms: int) -> list[tuple
         else:
             fulfilled = paid + r.randrange(DAY_MS, 4 * DAY_MS)
             versions.append(("fulfilled", fulfilled))
-            if r.random() < 0.05:
-                versions.append(("refunded", fulfilled + r.randrange(3 * DAY_MS, 25 * DAY_MS)))
+            if r.random() < 0.07:
+                versions.append(("refunded", fulfilled + r.randrange(2 * DAY_MS, 15 * DAY_MS)))
     return [(s, t) for s, t in versions if t < stop_ms]
 
 

@@ -23,6 +23,7 @@ from orchestration.generate.catalog import (
 )
 from orchestration.generate.events import Session, campaign_send_times, email_events, session_anon
 from orchestration.generate.people import (
+    Device,
     Person,
     customer_id_for,
     email_variant,
@@ -99,13 +100,14 @@ def make_people(st: BatchState, g0: int, g1: int) -> list[Person]:
 
 
 def choose_erasures(st: BatchState, people: list[Person]) -> None:
-    """~0.5% of people file a deletion request; they stop at the request (traps add more)."""
+    """About 0.5% of people file a deletion request (those with an identifier to name);
+    they stop at the request, and for some data keeps arriving afterwards."""
     r, w = st.r, st.window
     for p in people:
         designed = bool(p.after_kind)
         if not designed and (p.hub or p.tablet is not None or p.forced_contact_email is not None):
             continue
-        if designed or r.random() < 0.005:
+        if designed or r.random() < 0.0075:  # ~2/3 can be named: ~0.5% file a request
             p.erase = True
             lo = w.start_ms + w.span_ms * 45 // 100
             hi = max(lo + 1, w.end_ms - 4 * DAY_MS)
@@ -176,9 +178,7 @@ def _plan_sessions(st: BatchState, p: Person) -> list[tuple[int, int, str]]:
         if created >= lo:
             sessions.append((created, 0, "signup"))
         first = max(lo, created + HOUR_MS)
-        n_orders = min(
-            int(np.floor(r.expovariate(1.0) * p.activity * w.span_ms / (80 * DAY_MS))), 30
-        )
+        n_orders = min(int(r.expovariate(1.0) * p.activity * w.span_ms / (80 * DAY_MS)), 30)
         for _ in range(n_orders):
             if first < hi - HOUR_MS:
                 sessions.append((session_time(r, first, hi), r.randrange(n_dev), "order"))
@@ -226,56 +226,82 @@ def simulate_person(st: BatchState, p: Person, sends: list[tuple[int, int]]) -> 
     seen = [False] * len(devices)
     for t, d, kind in _plan_sessions(st, p):
         dev = devices[d]
-        anon = session_anon(dev, r, not seen[d])
         first_on_device = not seen[d]
         seen[d] = True
-        user = None
-        login_now = False
-        if p.is_customer and t >= p.customer_created_ms:
-            if kind in ("signup", "order") or dev.shared:
-                dev.logs_in = True
-            if dev.logs_in:
-                if not logged[d]:
-                    login_now = logged[d] = True
-                elif kind == "order" or r.random() < 0.88:
-                    user = p.customer_id
-        s = Session(st, dev, t, user, anon)
-        n_before = len(st.events)
-        s.land()
-        nodes: list = []
-        if first_on_device and not dev.is_app and not dev.shared and r.random() < 0.5:
-            _banner_consent(st, dev.anon_id, t)
-        if login_now:
-            path = "/account/register" if kind == "signup" else "/login"
-            s.view(path, STATIC_TITLES[path], "Account")
-            s.user = p.customer_id
-            traits, trait_nodes = _identify_traits(st, p)
-            s.identify(traits)
-            nodes.extend(trait_nodes)
-            if kind == "signup" and anon != UNDEFINED_ANONYMOUS_ID and r.random() < 0.4:
-                s.alias(anon)
-        s.browse(int(r.expovariate(1 / 1.7)), p.favourite_category, p.country.currency)
-        if kind == "newsletter":
-            _newsletter(st, p, s, nodes)
-        if kind == "order":
-            email, phone, cid = _order_contact(st, p, s.ts)
-            order = shop.place_order(
-                st, p, p.next_order, s.ts, cid, email, phone, "web" if not dev.is_app else "app"
-            )
-            p.next_order += 1
-            s.checkout(order.order_id, order.lines, order.currency, order.amounts)
-            _link_order(st, p, cid, email, phone)
-        if anon == UNDEFINED_ANONYMOUS_ID:
-            st.undefined_events += len(st.events) - n_before
-        if s.user is not None:
-            nodes.append(("customer_id", s.user))
-        if not dev.shared:
-            if anon != UNDEFINED_ANONYMOUS_ID:
-                nodes.append(("anonymous_id", anon))
-            if dev.device_id is not None:
-                nodes.append(("device_id", dev.device_id))
+        anon = session_anon(dev, r, first_on_device)
+        user, login_now = _login_state(st, p, dev, kind, t, logged, d)
+        nodes = _run_session(st, p, dev, t, kind, anon, user, login_now, first_on_device)
         linker.link(p.entity, nodes)
     _marketing_email(st, p, sends)
+
+
+def _login_state(
+    st: BatchState, p: Person, dev: Device, kind: str, t: int, logged: list[bool], d: int
+) -> tuple[str | None, bool]:
+    """(user id sent from the start, whether this visit logs in): a device logs in once,
+    then mostly stays logged in; sign-ups and checkouts always happen logged in."""
+    if not p.is_customer or t < p.customer_created_ms:
+        return None, False
+    if kind in ("signup", "order") or dev.shared:
+        dev.logs_in = True
+    if not dev.logs_in:
+        return None, False
+    if not logged[d]:
+        logged[d] = True
+        return None, True
+    if kind == "order" or st.r.random() < 0.88:
+        return p.customer_id, False
+    return None, False
+
+
+def _run_session(
+    st: BatchState,
+    p: Person,
+    dev: Device,
+    t: int,
+    kind: str,
+    anon: str,
+    user: str | None,
+    login_now: bool,
+    first_on_device: bool,
+) -> list:
+    """One visit's events (and its order); returns the identifier nodes it links."""
+    r = st.r
+    s = Session(st, dev, t, user, anon)
+    n_before = len(st.events)
+    s.land()
+    nodes: list = []
+    if first_on_device and not dev.is_app and not dev.shared and r.random() < 0.5:
+        _banner_consent(st, dev.anon_id, t)
+    if login_now:
+        path = "/account/register" if kind == "signup" else "/login"
+        s.view(path, STATIC_TITLES[path], "Account")
+        s.user = p.customer_id
+        traits, trait_nodes = _identify_traits(st, p)
+        s.identify(traits)
+        nodes.extend(trait_nodes)
+        if kind == "signup" and anon != UNDEFINED_ANONYMOUS_ID and r.random() < 0.4:
+            s.alias(anon)
+    s.browse(int(r.expovariate(1 / 1.7)), p.favourite_category, p.country.currency)
+    if kind == "newsletter":
+        _newsletter(st, p, s, nodes)
+    if kind == "order":
+        email, phone, cid = _order_contact(st, p, s.ts)
+        channel = "app" if dev.is_app else "web"
+        order = shop.place_order(st, p, p.next_order, s.ts, cid, email, phone, channel)
+        p.next_order += 1
+        s.checkout(order.order_id, order.lines, order.currency, order.amounts)
+        _link_order(st, p, cid, email, phone)
+    if anon == UNDEFINED_ANONYMOUS_ID:
+        st.undefined_events += len(st.events) - n_before
+    if s.user is not None:
+        nodes.append(("customer_id", s.user))
+    if not dev.shared:  # the family tablet's ids are nobody's: its own truth person
+        if anon != UNDEFINED_ANONYMOUS_ID:
+            nodes.append(("anonymous_id", anon))
+        if dev.device_id is not None:
+            nodes.append(("device_id", dev.device_id))
+    return nodes
 
 
 def _order_contact(st: BatchState, p: Person, t: int) -> tuple[str | None, str | None, str | None]:

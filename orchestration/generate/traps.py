@@ -9,7 +9,12 @@ chain, and erased people whose data keeps arriving after their request.
 from __future__ import annotations
 
 from orchestration.generate import shop
-from orchestration.generate.catalog import TEST_EMAIL_VARIANTS, UNDEFINED_ANONYMOUS_ID, slug
+from orchestration.generate.catalog import (
+    PLACEHOLDER_PHONES,
+    TEST_EMAIL_VARIANTS,
+    UNDEFINED_ANONYMOUS_ID,
+    slug,
+)
 from orchestration.generate.crm import AccountPlan, ContactPlan
 from orchestration.generate.events import Session
 from orchestration.generate.people import (
@@ -78,6 +83,9 @@ def assign(st: BatchState, people: list[Person]) -> None:
     for i, variant in zip(TEST_EMAIL_CUSTOMERS, TEST_EMAIL_VARIANTS[:2], strict=True):
         people[i].is_customer = True
         people[i].account_email = variant
+    # ... and the all-zeros phone of someone who would not give theirs
+    people[TEST_EMAIL_CUSTOMERS[0]].shop_phone = PLACEHOLDER_PHONES[0]
+    st.placeholder_phones[PLACEHOLDER_PHONES[0]] = None
     for i, variant in zip(
         TEST_EMAIL_GUESTS, (TEST_EMAIL_VARIANTS[0], TEST_EMAIL_VARIANTS[2]), strict=True
     ):
@@ -117,22 +125,27 @@ def emit_tablet_entity(st: BatchState, people: list[Person]) -> None:
 def _subject_options(
     st: BatchState, p: Person, contact: ContactPlan | None
 ) -> list[tuple[str, str, Node]]:
-    """Identifiers of the person that occur in the data: what a request could name."""
+    """Identifiers a request could name, all in the component the later data joins.
+
+    A customer is named by the account's own identifiers (customer id, its email, its
+    phone: one shop record links them, and the later event or guest order joins them).
+    Anyone else by the email they typed at checkout or sign-up, or their CRM contact id
+    when no data is to follow (a contact may be a separate person in the truth).
+    """
     r = st.r
-    options: list[tuple[str, str, Node]] = []
+    email = ("email", email_variant(r, p.email, 0.3), ("email", p.email))
     if p.is_customer and p.customer_id:
-        options.append(("customer_id", p.customer_id, ("customer_id", p.customer_id)))
-    email_used = (
-        (p.is_customer and p.account_email == p.email)
-        or p.guest_email == p.email
-        or p.newsletter_email == p.email
-    )
-    if email_used:
-        options.append(("email", email_variant(r, p.email, 0.3), ("email", p.email)))
-    if contact is not None and contact.live:
+        options = [("customer_id", p.customer_id, ("customer_id", p.customer_id))]
+        if p.account_email == p.email:
+            options.append(email)
+        if p.shop_phone_real:
+            options.append(("phone", phone_form(r, p.phone, None), ("phone", p.phone.e164)))
+        return options
+    options = []
+    if p.email in (p.guest_email, p.newsletter_email):
+        options.append(email)
+    if contact is not None and contact.live and not (p.after_kind and options):
         options.append(("contact_id", contact.contact_id, ("contact_id", contact.contact_id)))
-    if p.shop_phone_real:
-        options.append(("phone", phone_form(r, p.phone, None), ("phone", p.phone.e164)))
     return options
 
 
@@ -159,7 +172,10 @@ def _event_after(st: BatchState, p: Person, t: int) -> list[str]:
 
 def _order_after(st: BatchState, p: Person, t: int) -> list[str]:
     """A guest checkout after the request, with the person's email and nothing else."""
-    email_used = (p.is_customer and p.account_email == p.email) or p.guest_email == p.email
+    if p.is_customer:
+        email_used = p.account_email == p.email
+    else:
+        email_used = p.email in (p.guest_email, p.newsletter_email)
     if not email_used:
         return []
     order = shop.place_order(
