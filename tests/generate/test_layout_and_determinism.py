@@ -172,3 +172,16 @@ def test_cli_generate(tmp_path: Path) -> None:
 def test_rejects_too_few_persons(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="persons"):
         generate_raw_folder(tmp_path, persons=5, days=10, seed=1, fmt="csv", progress=False)
+
+
+def test_committed_seeds_are_the_current_demo_output(demo) -> None:
+    """`seeds/` must be regenerated whenever the generator changes (same options as `demo`)."""
+    seeds = _snapshot(Path(__file__).resolve().parents[2] / "seeds")
+    demo_files = _snapshot(demo.path)
+    differing = sorted(
+        k for k in seeds.keys() | demo_files.keys() if seeds.get(k) != demo_files.get(k)
+    )
+    assert not differing, (
+        f"{differing}: regenerate with uv run cdp generate seeds --persons 300 --format csv "
+        "--events-format jsonl --seed 42"
+    )
