@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from orchestration.generate.catalog import FX_BASE_RATE
 from orchestration.generate.contract import TABLES
-from orchestration.generate.finalize import concat, finalize_batch, fx_rates
+from orchestration.generate.finalize import Columns, concat, finalize_batch, fx_rates
 from orchestration.generate.simulate import simulate_batch
 from orchestration.generate.state import BatchState, Window
 from orchestration.generate.timefmt import DAY_MS, date_to_ms
@@ -50,7 +50,6 @@ class GenerationSummary:
     elapsed_seconds: float
     truth_path: Path | None = None
     truth_persons: int = 0
-    notes: list[str] = field(default_factory=list)
 
     @property
     def total_rows(self) -> int:
@@ -88,7 +87,7 @@ def _resolve(value: object, key_of: dict[Node, str]) -> object:
 
 
 def batch_traps(st: BatchState, key_of: dict[Node, str]) -> dict[str, object]:
-    """Batch 0's trap description with nodes replaced by person keys."""
+    """Batch 0's trap description with `*_node(s)` facts replaced by `*_key(s)`."""
     out: dict[str, object] = {}
     for name, facts in st.traps.items():
         assert isinstance(facts, dict)
@@ -114,6 +113,40 @@ def erased_entries(st: BatchState, key_of: dict[Node, str]) -> list[dict[str, ob
     return out
 
 
+@dataclass
+class TrapFacts:
+    """What the truth's `traps` object says, gathered batch by batch."""
+
+    traps: dict[str, object] = field(default_factory=dict)
+    erased: list[dict[str, object]] = field(default_factory=list)
+    placeholder_emails: dict[str, None] = field(default_factory=dict)
+    placeholder_phones: dict[str, None] = field(default_factory=dict)
+    undefined_events: int = 0
+    undefined_people: int = 0
+
+    def add(self, st: BatchState, key_of: dict[Node, str]) -> None:
+        if st.index == 0:
+            self.traps = batch_traps(st, key_of)
+        self.erased.extend(erased_entries(st, key_of))
+        self.placeholder_emails.update(st.placeholder_emails)
+        self.placeholder_phones.update(st.placeholder_phones)
+        self.undefined_events += st.undefined_events
+        self.undefined_people += st.undefined_people
+
+    def as_json(self) -> dict[str, object]:
+        traps = dict(self.traps)
+        undefined = dict(traps.get("undefined_anonymous_id", {}))  # type: ignore[call-overload]
+        undefined["event_count"] = self.undefined_events
+        undefined["people_with_buggy_sdk"] = self.undefined_people
+        traps["undefined_anonymous_id"] = undefined
+        traps["placeholders"] = {
+            "emails": sorted(self.placeholder_emails),
+            "phones": sorted(self.placeholder_phones),
+        }
+        traps["erased"] = self.erased
+        return traps
+
+
 def _validate(
     persons: int, days: int, fmt: str, events_format: str | None, batch_persons: int
 ) -> None:
@@ -126,6 +159,20 @@ def _validate(
     for f in (fmt, events_format):
         if f is not None and f not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, not {f!r}")
+
+
+def _write_batch(
+    writer: RawFolderWriter, st: BatchState, carry: Columns | None, spoil_json: bool
+) -> Columns:
+    """Finalise and write one batch; returns the late order versions for the next part."""
+    final = finalize_batch(st, spoil_json=spoil_json)
+    if carry is not None:
+        final.tables["shop_orders"] = concat(final.tables["shop_orders"], carry)
+    for table in PER_PERSON_TABLES:
+        extras = (final.rudder, final.integrations) if table == "events" else None
+        writer.write(table, final.tables[table], st.index + 1, extras)  # type: ignore[arg-type]
+    assert final.late_orders is not None
+    return final.late_orders
 
 
 def generate_raw_folder(
@@ -170,37 +217,20 @@ def generate_raw_folder(
         "batch_persons": batch_persons,
     }
     truth = TruthWriter(truth_path, options) if truth_path is not None else None
-    traps: dict[str, object] = {}
-    erased: list[dict[str, object]] = []
-    placeholder_emails: dict[str, None] = {}
-    placeholder_phones: dict[str, None] = {}
-    undefined_events = undefined_people = 0
+    facts = TrapFacts()
     carry = None
     batches = tqdm(range(n_batches), desc="cdp generate", unit="batch", disable=not progress)
     for b in batches:
         g0 = b * batch_persons
-        g1 = min(persons, g0 + batch_persons)
-        st = simulate_batch(seed, b, g0, g1, window, linker)
-        final = finalize_batch(st, spoil_json=formats["events"] != "jsonl")
-        if carry is not None:
-            final.tables["shop_orders"] = concat(final.tables["shop_orders"], carry)
-        carry = final.late_orders
-        for table in PER_PERSON_TABLES:
-            extras = (final.rudder, final.integrations) if table == "events" else None
-            writer.write(table, final.tables[table], b + 1, extras)  # type: ignore[arg-type]
+        st = simulate_batch(seed, b, g0, min(persons, g0 + batch_persons), window, linker)
+        carry = _write_batch(writer, st, carry, spoil_json=formats["events"] != "jsonl")
         key_of: dict[Node, str] = {}
         if truth is not None:
             persons_truth, key_of = linker.components()
             truth.add_persons(persons_truth)
-        if b == 0:
-            traps = batch_traps(st, key_of)
-        erased.extend(erased_entries(st, key_of))
-        placeholder_emails.update(st.placeholder_emails)
-        placeholder_phones.update(st.placeholder_phones)
-        undefined_events += st.undefined_events
-        undefined_people += st.undefined_people
+        facts.add(st, key_of)
         linker.reset()
-        del st, final
+        del st
     if carry is not None and len(carry["order_id"]):
         writer.write("shop_orders", carry, n_batches + 1)
     fx_first = date_to_ms(start_date - timedelta(days=7))
@@ -218,16 +248,7 @@ def generate_raw_folder(
         truth_path=truth_path,
     )
     if truth is not None:
-        undefined = traps.setdefault("undefined_anonymous_id", {})
-        assert isinstance(undefined, dict)
-        undefined["event_count"] = undefined_events
-        undefined["people_with_buggy_sdk"] = undefined_people
-        traps["placeholders"] = {
-            "emails": sorted(placeholder_emails),
-            "phones": sorted(placeholder_phones),
-        }
-        traps["erased"] = erased
-        truth.close(traps)
+        truth.close(facts.as_json())
         summary.truth_persons = truth.count
     summary.elapsed_seconds = time.perf_counter() - started
     return summary
