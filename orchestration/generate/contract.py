@@ -25,9 +25,6 @@ class TableSpec:
     types: tuple[str, ...]
     jsonl_aliases: tuple[tuple[str, str], ...] = ()
 
-    def type_of(self, column: str) -> str:
-        return self.types[self.columns.index(column)]
-
 
 @functools.cache
 def load_contract(path: Path = CONTRACT_PATH) -> dict[str, TableSpec]:

@@ -194,7 +194,6 @@ class Person:
     guest_email: str | None = None  # raw email typed at guest checkout
     is_subscriber: bool = False
     is_contact: bool = False
-    contact_index: int = -1  # position in the batch's account assignment
     # time budget: an erased person stops at their request (then the traps add data)
     stop_ms: int = 0
     erase: bool = False

@@ -13,9 +13,9 @@ import numpy as np
 
 from orchestration.generate.truth import Linker
 
-# Event row layout: the contract's columns plus two simulator-only fields.
-EV_MESSAGE_ID, EV_TYPE, EV_EVENT, EV_ANON, EV_USER, EV_PREV, EV_SOURCE = range(7)
-EV_CONTEXT, EV_PROPERTIES, EV_TRAITS, EV_TS, EV_ELIGIBLE = range(7, 12)
+# Event rows are the contract's first ten columns (message_id .. traits), then the event
+# time (epoch ms; sent/received are derived from it) and whether dirt may spoil the row.
+EV_TS, EV_ELIGIBLE = 10, 11
 
 
 @dataclass(frozen=True)
