@@ -99,7 +99,8 @@ def ui(port: int) -> None:
     "--end-date",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="Last day of simulated history (default: a fixed date, so output is reproducible).",
+    help="Last day of simulated history, YYYY-MM-DD [default: 2026-11-01, a fixed date so "
+    "that the output depends only on the options].",
 )
 @click.option(
     "--truth",
@@ -107,6 +108,13 @@ def ui(port: int) -> None:
     default=None,
     help="Also write the ground truth (who is who, the traps) as JSON, for tests.",
 )
+@click.option(
+    "--batch-persons",
+    default=20_000,
+    show_default=True,
+    help="People simulated and written per batch (one part file each): bounds memory.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 def generate(
     out_dir: Path,
     persons: int,
@@ -116,21 +124,31 @@ def generate(
     events_format: str | None,
     end_date: object,
     truth: Path | None,
+    batch_persons: int,
+    quiet: bool,
 ) -> None:
-    """Write a synthetic raw folder in the raw input contract to OUT_DIR."""
+    """Write a synthetic raw folder in the raw input contract to OUT_DIR.
+
+    Tables, columns and layout follow orchestration/ingestion/contract.yml. Existing
+    contract tables in OUT_DIR are replaced; other files are left alone.
+    """
     from orchestration.generate import generate_raw_folder
 
-    summary = generate_raw_folder(
-        out_dir,
-        persons=persons,
-        days=days,
-        seed=seed,
-        fmt=fmt,
-        events_format=events_format,
-        end_date=end_date.date() if end_date is not None else None,  # type: ignore[attr-defined]
-        truth_path=truth,
-        progress=True,
-    )
+    try:
+        summary = generate_raw_folder(
+            out_dir,
+            persons=persons,
+            days=days,
+            seed=seed,
+            fmt=fmt,
+            events_format=events_format,
+            end_date=end_date.date() if end_date is not None else None,  # type: ignore[attr-defined]
+            truth_path=truth,
+            progress=not quiet,
+            batch_persons=batch_persons,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
     click.echo(summary.render())
 
 
