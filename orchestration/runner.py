@@ -6,6 +6,7 @@ No second code path: the job, assets, checks and resources are those of
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ class RunSummary:
     checks_warned: list[str] = field(default_factory=list)
     results: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    log_file: Path | None = None
 
     def render(self) -> str:
         lines = [
@@ -95,6 +97,8 @@ class RunSummary:
             lines.append(f"  FAILED CHECK {check}")
         for failure in self.failures:
             lines.append(f"  FAILED STEP {failure}")
+        if self.log_file:
+            lines.append(f"  full log (dbt output): {self.log_file}")
         return "\n".join(lines)
 
 
@@ -159,5 +163,18 @@ def run_pipeline(
     if instance is None:
         ensure_dagster_home()
         instance = dg.DagsterInstance.get()
-    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
-    return summarise(result, settings, time.monotonic() - started)
+    if log_level == "INFO":
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False
+        )
+        return summarise(result, settings, time.monotonic() - started)
+    # dagster-dbt echoes dbt's whole log to stdout; keep it in a file beside the warehouse.
+    log_file = settings.warehouse.parent / "logs" / "last_run.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("w") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False
+        )
+    summary = summarise(result, settings, time.monotonic() - started)
+    summary.log_file = log_file
+    return summary
