@@ -17,11 +17,11 @@ Rules (docs/identity.md explains why):
    A group that would not: clusters holding a limited identifier ("anchored") stay
    apart; each connected set of the other clusters joins its anchored neighbour when it
    has exactly one, else stays on its own. Every edge not applied is a conflict.
-2. Weak identifiers (anonymous_id, device_id) attach to persons but never merge two:
-   one seen with exactly one strong person joins it; one seen with several joins none
-   (a family tablet). Weak identifiers with no strong link follow weak-weak edges
-   (device <-> anonymous id): a connected set of them joins the one person its
-   attached members belong to, else forms an anonymous person of its own.
+2. Weak identifiers (anonymous_id, device_id) come last, as tier 3: every link with a
+   weak end, under the same limit rule. A browser seen with one customer, an email and
+   a phone joins them into one person; a tablet seen with two customers is a group
+   over the limit, so it merges neither and stays a person of its own (with its
+   device). Strong evidence always decides first.
 3. A person is named after its founder: the identifier seen first (ties: strong types
    first, then the value), so a person's id only changes when its cluster does.
 """
@@ -228,53 +228,26 @@ def resolve(
     conflicts: list[Conflict] = []
 
     clusters = UnionFind()
-    strong = sorted(node for node in all_nodes if node[0] in STRONG_TYPES)
-    for node in strong:
+    ordered = sorted(all_nodes)
+    for node in ordered:
         clusters.add(node)
-    for tier in (1, 2):
-        tier_edges = [
-            edge
-            for edge in edge_list
-            if edge.tier == tier and edge.left[0] in STRONG_TYPES and edge.right[0] in STRONG_TYPES
-        ]
-        members = clusters.groups(strong)
+    for tier in (1, 2, 3):
+        if tier < 3:
+            tier_edges = [
+                edge
+                for edge in edge_list
+                if edge.tier == tier
+                and edge.left[0] in STRONG_TYPES
+                and edge.right[0] in STRONG_TYPES
+            ]
+        else:
+            tier_edges = [
+                edge
+                for edge in edge_list
+                if edge.left[0] in WEAK_TYPES or edge.right[0] in WEAK_TYPES
+            ]
+        members = clusters.groups(ordered)
         _apply_tier(clusters, members, tier_edges, rules, conflicts)
-
-    weak = sorted(node for node in all_nodes if node[0] in WEAK_TYPES)
-    strong_persons: dict[Node, set[Node]] = defaultdict(set)
-    for edge in edge_list:
-        for this, other in ((edge.left, edge.right), (edge.right, edge.left)):
-            if this[0] in WEAK_TYPES and other[0] in STRONG_TYPES:
-                strong_persons[this].add(clusters.find(other))
-    attached = {node: next(iter(s)) for node, s in strong_persons.items() if len(s) == 1}
-    contested = {node for node, s in strong_persons.items() if len(s) > 1}
-    for edge in edge_list:
-        for this, other in ((edge.left, edge.right), (edge.right, edge.left)):
-            if this in contested and other[0] in STRONG_TYPES:
-                conflicts.append(
-                    Conflict(edge.left, edge.right, edge.rule, "weak_seen_with_several_persons")
-                )
-                break
-    weak_links = UnionFind()
-    for node in weak:
-        weak_links.add(node)
-    for edge in edge_list:
-        if edge.left[0] in WEAK_TYPES and edge.right[0] in WEAK_TYPES:
-            weak_links.union(edge.left, edge.right)
-    for component in weak_links.groups(weak).values():
-        loose = [node for node in component if node not in attached]
-        if not loose:
-            continue
-        candidates = {attached[node] for node in component if node in attached}
-        for node in component:
-            if node in contested:
-                candidates |= strong_persons[node]
-        for node in loose[1:]:
-            clusters.union(loose[0], node)
-        if len(candidates) == 1:
-            clusters.union(loose[0], next(iter(candidates)))
-    for node, person in attached.items():
-        clusters.union(node, person)
 
     def founder_key(node: Node) -> tuple[datetime, int, str]:
         return (first_seen[node], TYPE_PRIORITY[node[0]], node[1])

@@ -59,8 +59,8 @@ def test_a_shared_tablet_merges_neither_customer_and_keeps_its_device():
     assert person(resolution, C1) == {C1, E1}
     assert person(resolution, C2) == {C2, E2}
     assert person(resolution, TABLET) == {TABLET, D1}
-    assert {conflict.blocked_by for conflict in resolution.conflicts} == {
-        "weak_seen_with_several_persons"
+    assert {(c.rule, c.blocked_by) for c in resolution.conflicts} == {
+        ("event_user_anonymous", "several_limited_persons")
     }
 
 
@@ -135,3 +135,34 @@ def test_the_result_does_not_depend_on_input_order():
         flipped = [Edge(e.right, e.left, e.rule, e.tier) if seed % 2 else e for e in shuffled]
         again = resolve([], flipped, first_seen)
         assert again.person_of == expected.person_of
+
+
+def test_a_browser_joins_its_one_customer_with_the_email_and_phone_it_identified():
+    """Anonymous identify (email, phone), then a login on the same browser: one person."""
+    edges = [
+        Edge(A1, E1, "event_anonymous_email", 2),
+        Edge(A1, P1, "event_anonymous_phone", 2),
+        Edge(A1, C1, "event_user_anonymous", 2),
+    ]
+    resolution = resolve([], edges, seen(A1, E1, P1, C1))
+    assert person(resolution, C1) == {A1, E1, P1, C1}
+
+
+def test_strong_evidence_decides_before_a_browser_can_merge():
+    """The browser links Ann's email to Bob's customer record; the records say otherwise."""
+    edges = [
+        Edge(C1, E1, "shop_customer_email", 1),
+        Edge(C2, E2, "shop_customer_email", 1),
+        Edge(A1, E1, "event_anonymous_email", 2),
+        Edge(A1, C2, "event_user_anonymous", 2),
+    ]
+    resolution = resolve([], edges, seen(C1, E1, C2, E2, A1))
+    assert resolution.partition() == {frozenset({C1, E1}), frozenset({C2, E2}), frozenset({A1})}
+
+
+def test_two_newsletter_emails_on_one_browser_merge_unless_emails_are_limited():
+    edges = [Edge(A1, E1, "event_anonymous_email", 2), Edge(A1, E2, "event_anonymous_email", 2)]
+    first_seen = seen(A1, E1, E2)
+    assert person(resolve([], edges, first_seen), A1) == {A1, E1, E2}
+    strict = resolve([], edges, first_seen, Rules(limits={"customer_id": 1, "email": 1}))
+    assert strict.partition() == {frozenset({A1}), frozenset({E1}), frozenset({E2})}

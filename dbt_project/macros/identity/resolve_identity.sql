@@ -1,13 +1,14 @@
-{# Resolve identifiers into persons with the over-merge guards (hubs, per-type limits, weak identifiers never merge); the rules of orchestration/identity/reference.py. #}
-{% macro resolve_identity(nodes_relation, edges_relation, output_relation, limits=none, hub_threshold=none) %}
+{# Resolve identifiers into persons with the over-merge guards (hubs, per-type limits, strong evidence first); the rules of orchestration/identity/reference.py. #}
+{% macro resolve_identity(nodes_relation, edges_relation, output_relation, limits=none, hub_threshold=none, src_column='src', dst_column='dst', tier_column='tier') %}
     {#-
         nodes_relation: node_id bigint, identifier_type, identifier_value, first_seen_at
         edges_relation: src bigint, dst bigint, tier int (1: a record asserts the pair,
-                        2: the pair co-occurs; only read between two strong identifiers)
+                        2: the pair co-occurs; only read between two strong identifiers);
+                        other column names through src_column, dst_column, tier_column
         output_relation (created): node_id, person_node_id (the founder's node_id), is_hub
 
-        Steps (docs/identity.md): hubs -> strong identifiers merged tier by tier within
-        the limits -> weak identifiers attached, never merging -> founders.
+        Steps (docs/identity.md): hubs -> identifiers merged tier by tier within the
+        limits (strong record pairs, strong co-occurrences, then weak links) -> founders.
     -#}
     {%- if not execute -%}
         {{ return(none) }}
@@ -32,8 +33,9 @@
     ) -%}
     {%- set edges = identity_work_relation(prefix ~ '_edges') -%}
     {%- do identity_create_table(edges,
-        'select least(src, dst) as src, greatest(src, dst) as dst, min(tier) as tier '
-        ~ 'from ' ~ edges_relation ~ ' where src <> dst group by least(src, dst), greatest(src, dst)'
+        'select least(' ~ src_column ~ ', ' ~ dst_column ~ ') as src, greatest(' ~ src_column ~ ', ' ~ dst_column ~ ') as dst, '
+        ~ 'min(' ~ tier_column ~ ') as tier from ' ~ edges_relation ~ ' where ' ~ src_column ~ ' <> ' ~ dst_column
+        ~ ' group by least(' ~ src_column ~ ', ' ~ dst_column ~ '), greatest(' ~ src_column ~ ', ' ~ dst_column ~ ')'
     ) -%}
     {%- do scratch.extend([nodes, edges]) -%}
 
@@ -69,62 +71,23 @@
     ) -%}
     {%- do scratch.append(live) -%}
 
-    {#- 3. Strong identifiers merged tier by tier, within the limits. -#}
+    {#- 3. Tiers within the limits: strong pairs asserted by a record (1), strong pairs that
+        co-occur (2), then every link with a weak end (3): weak evidence decides last. -#}
     {%- set clusters = identity_work_relation(prefix ~ '_clusters_0') -%}
-    {%- do identity_create_table(clusters,
-        'select node_id, node_id as cluster_id from ' ~ nodes ~ ' where is_strong'
-    ) -%}
+    {%- do identity_create_table(clusters, 'select node_id, node_id as cluster_id from ' ~ nodes) -%}
     {%- do scratch.append(clusters) -%}
     {#- A namespace: a plain `set` inside a for loop does not outlive the loop in Jinja. -#}
     {%- set state = namespace(clusters=clusters) -%}
-    {%- for tier in [1, 2] -%}
-        {%- set state.clusters = identity_merge_tier(nodes, live, state.clusters, tier, prefix ~ '_t' ~ tier, limits, scratch) -%}
+    {%- for tier, edge_filter in [
+        (1, "live.kind = 'strong' and live.tier = 1"),
+        (2, "live.kind = 'strong' and live.tier = 2"),
+        (3, "live.kind <> 'strong'"),
+    ] -%}
+        {%- set state.clusters = identity_merge_tier(nodes, live, state.clusters, edge_filter, prefix ~ '_t' ~ tier, limits, scratch) -%}
     {%- endfor -%}
-    {%- set clusters = state.clusters -%}
-
-    {#- 4. Weak identifiers attach to the one person they were seen with, never merging two. -#}
-    {%- set weak_links = identity_work_relation(prefix ~ '_weak_links') -%}
-    {%- do identity_create_table(weak_links,
-        'select distinct case when src_node.is_strong then live.dst else live.src end as node_id, cluster.cluster_id'
-        ~ ' from ' ~ live ~ ' as live'
-        ~ ' inner join ' ~ nodes ~ ' as src_node on live.src = src_node.node_id'
-        ~ ' inner join ' ~ clusters ~ ' as cluster'
-        ~ ' on cluster.node_id = case when src_node.is_strong then live.src else live.dst end'
-        ~ " where live.kind = 'weak_strong'"
-    ) -%}
-    {%- set weak_edges = identity_work_relation(prefix ~ '_weak_edges') -%}
-    {%- do identity_create_table(weak_edges,
-        "select src, dst from " ~ live ~ " where kind = 'weak_weak'"
-        ~ ' union all select node_id as src, node_id as dst from ' ~ nodes ~ ' where not is_strong'
-    ) -%}
-    {%- set weak_components = identity_work_relation(prefix ~ '_weak_components') -%}
-    {%- do connected_components(weak_edges, weak_components) -%}
-    {%- set weak_labels = identity_work_relation(prefix ~ '_weak_labels') -%}
-    {%- do identity_create_table(weak_labels,
-        'with seen as (select node_id, count(*) as persons, min(cluster_id) as cluster_id'
-        ~ ' from ' ~ weak_links ~ ' group by node_id),'
-        ~ ' candidates as (select component.component, count(distinct link.cluster_id) as persons,'
-        ~ ' min(link.cluster_id) as cluster_id'
-        ~ ' from ' ~ weak_components ~ ' as component'
-        ~ ' inner join ' ~ weak_links ~ ' as link on component.node = link.node_id'
-        ~ ' group by component.component)'
-        ~ ' select component.node as node_id, case'
-        ~ ' when seen.persons = 1 then seen.cluster_id'
-        ~ ' when candidates.persons = 1 then candidates.cluster_id'
-        ~ ' else component.component end as cluster_id'
-        ~ ' from ' ~ weak_components ~ ' as component'
-        ~ ' left join seen on component.node = seen.node_id'
-        ~ ' left join candidates on component.component = candidates.component'
-    ) -%}
-    {%- do scratch.extend([weak_links, weak_edges, weak_components, weak_labels]) -%}
 
     {#- 5. Persons are named after their founder: seen first, then strong types, then the value. -#}
-    {%- set labelled = identity_work_relation(prefix ~ '_labelled') -%}
-    {%- do identity_create_table(labelled,
-        'select node_id, cluster_id from ' ~ clusters
-        ~ ' union all select node_id, cluster_id from ' ~ weak_labels
-    ) -%}
-    {%- do scratch.append(labelled) -%}
+    {%- set labelled = state.clusters -%}
     {%- do identity_create_table(output_relation,
         'with ranked as (select labelled.node_id, labelled.cluster_id, row_number() over ('
         ~ ' partition by labelled.cluster_id order by nodes.first_seen_at nulls last,'
@@ -143,8 +106,8 @@
 {% endmacro %}
 
 
-{# One tier: merge the strong clusters its edges connect when the group respects the limits; otherwise only unlimited clusters join their single limited neighbour. Returns the new clusters relation. #}
-{% macro identity_merge_tier(nodes, live, clusters, tier, prefix, limits, scratch) %}
+{# One tier: merge the clusters its edges connect when the group respects the limits; otherwise only unlimited clusters join their single limited neighbour. Returns the new clusters relation. #}
+{% macro identity_merge_tier(nodes, live, clusters, edge_filter, prefix, limits, scratch) %}
     {%- set cluster_edges = identity_work_relation(prefix ~ '_cluster_edges') -%}
     {%- do identity_create_table(cluster_edges,
         'select distinct least(src_cluster.cluster_id, dst_cluster.cluster_id) as src,'
@@ -152,7 +115,7 @@
         ~ ' from ' ~ live ~ ' as live'
         ~ ' inner join ' ~ clusters ~ ' as src_cluster on live.src = src_cluster.node_id'
         ~ ' inner join ' ~ clusters ~ ' as dst_cluster on live.dst = dst_cluster.node_id'
-        ~ " where live.kind = 'strong' and live.tier = " ~ tier
+        ~ ' where (' ~ edge_filter ~ ')'
         ~ ' and src_cluster.cluster_id <> dst_cluster.cluster_id'
     ) -%}
     {%- do scratch.append(cluster_edges) -%}
@@ -259,3 +222,26 @@
         else 9
     end
 {%- endmacro %}
+
+
+{# resolve_identity on the part of a graph whose nodes pass a filter (edges kept when both ends pass), e.g. a graph without erased identifiers. #}
+{% macro resolve_identity_subgraph(nodes_relation, edges_relation, node_filter, output_relation, src_column='src', dst_column='dst', tier_column='tier') %}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set output_relation = identity_relation(output_relation) -%}
+    {%- set nodes = identity_work_relation(output_relation.identifier ~ '__sub_nodes') -%}
+    {%- set edges = identity_work_relation(output_relation.identifier ~ '__sub_edges') -%}
+    {%- do identity_create_table(nodes,
+        'select node_id, identifier_type, identifier_value, first_seen_at from ' ~ identity_relation(nodes_relation)
+        ~ ' where ' ~ node_filter
+    ) -%}
+    {%- do identity_create_table(edges,
+        'select ' ~ src_column ~ ' as src, ' ~ dst_column ~ ' as dst, ' ~ tier_column ~ ' as tier'
+        ~ ' from ' ~ identity_relation(edges_relation)
+        ~ ' where ' ~ src_column ~ ' in (select node_id from ' ~ nodes ~ ')'
+        ~ ' and ' ~ dst_column ~ ' in (select node_id from ' ~ nodes ~ ')'
+    ) -%}
+    {%- do resolve_identity(nodes, edges, output_relation) -%}
+    {%- do identity_drop_tables([nodes, edges]) -%}
+{% endmacro %}
