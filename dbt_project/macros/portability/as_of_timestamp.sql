@@ -20,3 +20,8 @@
 {% macro default__current_utc_timestamp() -%}
     current_timestamp()
 {%- endmacro %}
+
+{# The start of this dbt invocation as a timestamp literal (UTC): one value shared by every model of the run. #}
+{% macro run_started_timestamp() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}

@@ -29,13 +29,21 @@ observed as (
         ('device_id', 'device_id'),
     ]) }}
     union all
-    {{ cdp.identity_observations('contacts', 'coalesce(created_at, updated_at, _loaded_at)', 'crm_contacts', [
+    {{ cdp.identity_observations(
+        'contacts',
+        'coalesce(created_at, updated_at, _loaded_at)',
+        'crm_contacts',
+        [
         ('contact_id', 'contact_id'),
         ('email', 'email'),
         ('phone', 'phone'),
     ]) }}
     union all
-    {{ cdp.identity_observations('customers', 'coalesce(created_at, updated_at, _loaded_at)', 'shop_customers', [
+    {{ cdp.identity_observations(
+        'customers',
+        'coalesce(created_at, updated_at, _loaded_at)',
+        'shop_customers',
+        [
         ('customer_id', 'customer_id'),
         ('email', 'email'),
         ('phone', 'phone'),

@@ -39,14 +39,22 @@ event_links as (
 ),
 
 contact_links as (
-    {{ cdp.identity_links('contacts', 'coalesce(created_at, updated_at, _loaded_at)', 'crm_contacts', [
+    {{ cdp.identity_links(
+        'contacts',
+        'coalesce(created_at, updated_at, _loaded_at)',
+        'crm_contacts',
+        [
         ('contact_id', 'contact_id', 'email', 'email', 'crm_contact_email', 1, 'true'),
         ('contact_id', 'contact_id', 'phone', 'phone', 'crm_contact_phone', 1, 'true'),
     ]) }}
 ),
 
 customer_links as (
-    {{ cdp.identity_links('customers', 'coalesce(created_at, updated_at, _loaded_at)', 'shop_customers', [
+    {{ cdp.identity_links(
+        'customers',
+        'coalesce(created_at, updated_at, _loaded_at)',
+        'shop_customers',
+        [
         ('customer_id', 'customer_id', 'email', 'email', 'shop_customer_email', 1, 'true'),
         ('customer_id', 'customer_id', 'phone', 'phone', 'shop_customer_phone', 1, 'true'),
     ]) }}
@@ -73,14 +81,14 @@ observed as (
 oriented as (
     -- An undirected link is stored once: the smaller (type, value) on the left.
     select
-        case when left_key <= right_key then left_type else right_type end as left_type,
-        case when left_key <= right_key then left_value else right_value end as left_value,
-        case when left_key <= right_key then right_type else left_type end as right_type,
-        case when left_key <= right_key then right_value else left_value end as right_value,
         rule,
         tier,
         source_table,
-        observed_at
+        observed_at,
+        case when left_key <= right_key then left_type else right_type end as left_type,
+        case when left_key <= right_key then left_value else right_value end as left_value,
+        case when left_key <= right_key then right_type else left_type end as right_type,
+        case when left_key <= right_key then right_value else left_value end as right_value
     from observed
     where left_key <> right_key
 ),

@@ -37,7 +37,7 @@ kept as (
         person_node_id,
         is_hub
     from resolved
-    where person_node_id not in (select person_node_id from affected_persons)
+    where person_node_id not in (select affected_persons.person_node_id from affected_persons)
     union all
     select
         node_id,
