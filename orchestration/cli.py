@@ -75,6 +75,31 @@ def ui(port: int) -> None:
 
 
 @main.command()
+@click.argument("identifier")
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="DuckDB file to read [env CDP_WAREHOUSE; default: warehouse/cdp.duckdb].",
+)
+def explain(identifier: str, warehouse: Path | None) -> None:
+    """Show the person IDENTIFIER (<type>:<value>) resolves to and the links that did it.
+
+    Example: cdp explain "email:Ann.Lee@example.com"
+    """
+    from orchestration.identity.explain import explain as explain_identifier
+    from orchestration.identity.explain import parse_identifier, render
+
+    settings = Settings.from_env().with_overrides(warehouse=warehouse)
+    if not settings.warehouse.exists():
+        raise click.UsageError(f"no warehouse at {settings.warehouse}: run `cdp run` first")
+    try:
+        asked = parse_identifier(identifier)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="IDENTIFIER") from None
+    click.echo(render(explain_identifier(settings.warehouse, asked)))
+
+
+@main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--persons", default=300, show_default=True, help="Number of people to simulate.")
 @click.option("--days", default=90, show_default=True, help="Days of history up to --end-date.")

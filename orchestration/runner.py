@@ -15,9 +15,8 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.reports import SUMMARY_KEY
 from orchestration.settings import PROJECT_ROOT, Settings
-
-SUMMARY_KEY = "cdp/summary"
 
 DAGSTER_YAML = """\
 # Written by `cdp`: the instance shared by `cdp run` and `cdp ui`.
@@ -125,6 +124,11 @@ def summarise(result: dg.ExecuteInProcessResult, settings: Settings, seconds: fl
             summary.models += 1
         if SUMMARY_KEY in metadata:
             summary.results.append(str(metadata[SUMMARY_KEY]))
+    for event in result.all_events:
+        if event.is_asset_observation:
+            metadata = event.asset_observation_data.asset_observation.metadata
+            if SUMMARY_KEY in metadata:
+                summary.results.append(str(_metadata_value(metadata[SUMMARY_KEY])))
     for evaluation in result.get_asset_check_evaluations():
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         if evaluation.passed:

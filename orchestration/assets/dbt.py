@@ -8,6 +8,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.dbt_args import dbt_build_args
 from orchestration.project import dbt_project
+from orchestration.reports import model_reports
+from orchestration.resources import WarehouseResource
 from orchestration.translator import CdpDbtTranslator
 
 
@@ -25,7 +27,14 @@ class DbtBuildConfig(dg.Config):
     name="cdp_dbt_models",
 )
 def cdp_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: DbtBuildConfig,
 ) -> Iterator[Any]:
     args = dbt_build_args(full_refresh=config.full_refresh, fail_fast=config.fail_fast)
     yield from dbt.cli(args, context=context).stream()
+    # dbt has exited and released the DuckDB file: read back what people should see.
+    yield from model_reports(
+        set(context.selected_asset_keys), lambda: warehouse.connect(read_only=True)
+    )
