@@ -1,5 +1,5 @@
 {# Resolve identifiers into persons with the over-merge guards (hubs, per-type limits, strong evidence first); the rules of orchestration/identity/reference.py. #}
-{% macro resolve_identity(nodes_relation, edges_relation, output_relation, limits=none, hub_threshold=none, src_column='src', dst_column='dst', tier_column='tier') %}
+{% macro resolve_identity(nodes_relation, edges_relation, output_relation, limits=none, hub_threshold=none, src_column='src', dst_column='dst', tier_column='tier', hubs_relation=none) %}
     {#-
         nodes_relation: node_id bigint, identifier_type, identifier_value, first_seen_at
         edges_relation: src bigint, dst bigint, tier int (1: a record asserts the pair,
@@ -24,36 +24,19 @@
 
     {#- 0. Typed nodes and undirected, de-duplicated edges (the strongest tier per pair). -#}
     {%- set nodes = identity_work_relation(prefix ~ '_nodes') -%}
-    {%- do identity_create_table(nodes,
-        'select node_id, identifier_type, identifier_value, first_seen_at, '
-        ~ identity_type_in('identifier_type', identity_strong_types()) ~ ' as is_strong, '
-        ~ identity_type_in('identifier_type', identity_shareable_types()) ~ ' as is_shareable, '
-        ~ identity_type_priority('identifier_type') ~ ' as type_priority '
-        ~ 'from ' ~ nodes_relation
-    ) -%}
+    {%- do identity_create_table(nodes, identity_typed_nodes_sql(nodes_relation)) -%}
     {%- set edges = identity_work_relation(prefix ~ '_edges') -%}
-    {%- do identity_create_table(edges,
-        'select least(' ~ src_column ~ ', ' ~ dst_column ~ ') as src, greatest(' ~ src_column ~ ', ' ~ dst_column ~ ') as dst, '
-        ~ 'min(' ~ tier_column ~ ') as tier from ' ~ edges_relation ~ ' where ' ~ src_column ~ ' <> ' ~ dst_column
-        ~ ' group by least(' ~ src_column ~ ', ' ~ dst_column ~ '), greatest(' ~ src_column ~ ', ' ~ dst_column ~ ')'
-    ) -%}
+    {%- do identity_create_table(edges, identity_undirected_edges_sql(edges_relation, src_column, dst_column, tier_column)) -%}
     {%- do scratch.extend([nodes, edges]) -%}
 
-    {#- 1. Hubs: a shareable identifier linked to more than hub_threshold identifiers of one strong type. -#}
+    {#- 1. Hubs: a shareable identifier linked to more than hub_threshold identifiers of one
+        strong type. Given by the caller when solving part of a graph (hub status is global). -#}
     {%- set hubs = identity_work_relation(prefix ~ '_hubs') -%}
-    {%- do identity_create_table(hubs,
-        'with directed as ('
-        ~ ' select src as node_id, dst as neighbour_id from ' ~ edges
-        ~ ' union all select dst as node_id, src as neighbour_id from ' ~ edges ~ '),'
-        ~ ' per_type as ('
-        ~ ' select directed.node_id, neighbour.identifier_type, count(distinct directed.neighbour_id) as linked'
-        ~ ' from directed inner join ' ~ nodes ~ ' as neighbour on directed.neighbour_id = neighbour.node_id'
-        ~ ' where neighbour.is_strong group by directed.node_id, neighbour.identifier_type)'
-        ~ ' select per_type.node_id, max(per_type.linked) as max_linked_per_type'
-        ~ ' from per_type inner join ' ~ nodes ~ ' as node on per_type.node_id = node.node_id'
-        ~ ' where node.is_shareable group by per_type.node_id'
-        ~ ' having max(per_type.linked) > ' ~ hub_threshold
-    ) -%}
+    {%- if hubs_relation is none -%}
+        {%- do identity_create_table(hubs, identity_hubs_sql(nodes, edges, hub_threshold)) -%}
+    {%- else -%}
+        {%- do identity_create_table(hubs, 'select node_id from ' ~ identity_relation(hubs_relation)) -%}
+    {%- endif -%}
     {%- do scratch.append(hubs) -%}
 
     {#- 2. Live edges (no hub end), classified by the strength of their ends. -#}
@@ -245,3 +228,41 @@
     {%- do resolve_identity(nodes, edges, output_relation) -%}
     {%- do identity_drop_tables([nodes, edges]) -%}
 {% endmacro %}
+
+
+{# SQL selecting the hubs (node_id) of a graph: shareable identifiers linked to more than `threshold` identifiers of one strong type. Nodes need is_strong and is_shareable (as resolve_identity types them). #}
+{% macro identity_hubs_sql(nodes, edges, threshold) -%}
+    {{ return(
+        'with directed as ('
+        ~ ' select src as node_id, dst as neighbour_id from ' ~ edges
+        ~ ' union all select dst as node_id, src as neighbour_id from ' ~ edges ~ '),'
+        ~ ' per_type as ('
+        ~ ' select directed.node_id, neighbour.identifier_type, count(distinct directed.neighbour_id) as linked'
+        ~ ' from directed inner join ' ~ nodes ~ ' as neighbour on directed.neighbour_id = neighbour.node_id'
+        ~ ' where neighbour.is_strong group by directed.node_id, neighbour.identifier_type)'
+        ~ ' select per_type.node_id, max(per_type.linked) as max_linked_per_type'
+        ~ ' from per_type inner join ' ~ nodes ~ ' as node on per_type.node_id = node.node_id'
+        ~ ' where node.is_shareable group by per_type.node_id'
+        ~ ' having max(per_type.linked) > ' ~ threshold
+    ) }}
+{%- endmacro %}
+
+{# SQL selecting typed nodes (is_strong, is_shareable, type_priority) from a nodes relation. #}
+{% macro identity_typed_nodes_sql(nodes_relation) -%}
+    {{ return(
+        'select node_id, identifier_type, identifier_value, first_seen_at, '
+        ~ identity_type_in('identifier_type', identity_strong_types()) ~ ' as is_strong, '
+        ~ identity_type_in('identifier_type', identity_shareable_types()) ~ ' as is_shareable, '
+        ~ identity_type_priority('identifier_type') ~ ' as type_priority '
+        ~ 'from ' ~ nodes_relation
+    ) }}
+{%- endmacro %}
+
+{# SQL selecting an edge relation as undirected (src < dst) pairs at their strongest tier, without self-loops. #}
+{% macro identity_undirected_edges_sql(edges_relation, src_column='src', dst_column='dst', tier_column='tier') -%}
+    {{ return(
+        'select least(' ~ src_column ~ ', ' ~ dst_column ~ ') as src, greatest(' ~ src_column ~ ', ' ~ dst_column ~ ') as dst, '
+        ~ 'min(' ~ tier_column ~ ') as tier from ' ~ edges_relation ~ ' where ' ~ src_column ~ ' <> ' ~ dst_column
+        ~ ' group by least(' ~ src_column ~ ', ' ~ dst_column ~ '), greatest(' ~ src_column ~ ', ' ~ dst_column ~ ')'
+    ) }}
+{%- endmacro %}
