@@ -10,3 +10,10 @@
 {% macro default__regex_matches(expression, pattern) -%}
     ({{ expression }} rlike '{{ pattern | replace("'", "''") }}')
 {%- endmacro %}
+
+{# A Jinja list of strings as a SQL list of quoted literals: 'a', 'b'. #}
+{% macro quoted_list(values) -%}
+    {%- for value in values -%}
+        '{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
