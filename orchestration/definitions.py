@@ -5,8 +5,9 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.assets.dbt import cdp_dbt_models
+from orchestration.assets.dbt import cdp_dbt_models, cdp_dbt_profiles
 from orchestration.assets.ingestion import raw_tables
+from orchestration.assets.predictions import customer_predictions
 from orchestration.jobs import cdp_all_job
 from orchestration.project import dbt_project
 from orchestration.resources import RawFolderResource, WarehouseResource
@@ -26,7 +27,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # external assets and no file is ingested.
     ingestion = [raw_tables] if settings.ingests_files else []
     return dg.Definitions(
-        assets=[*ingestion, cdp_dbt_models],
+        assets=[*ingestion, cdp_dbt_models, customer_predictions, cdp_dbt_profiles],
         jobs=[cdp_all_job],
         schedules=[daily_full_graph],
         sensors=[raw_folder_sensor],

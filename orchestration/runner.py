@@ -159,8 +159,10 @@ def run_pipeline(
 
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("cdp_all")
+    from orchestration.assets.dbt import DBT_STEPS
+
     run_config = {
-        "ops": {"cdp_dbt_models": {"config": {"full_refresh": full_refresh}}},
+        "ops": {step: {"config": {"full_refresh": full_refresh}} for step in DBT_STEPS},
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
     started = time.monotonic()

@@ -24,6 +24,10 @@ class CdpDbtTranslator(DagsterDbtTranslator):
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        explicit = _meta(dbt_resource_props).get("dagster", {}).get("asset_key")
+        if explicit:
+            # A table a Python asset writes (e.g. marts/customer_predictions).
+            return dg.AssetKey(explicit)
         if dbt_resource_props["resource_type"] == "source":
             # `raw.<table>` is produced by the ingestion assets (same key), so the graph
             # is connected: files -> raw -> staging -> ...

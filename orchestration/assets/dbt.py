@@ -1,4 +1,9 @@
-"""The dbt project as Dagster assets; dbt tests become asset checks."""
+"""The dbt project as Dagster assets; dbt tests become asset checks.
+
+Two dbt steps, because a Python asset sits in the middle of the graph: the models up to
+the facts, then `marts/customer_predictions` (scikit-learn, assets/predictions.py), then
+the models that read it (`source:ml+`: customer_profiles and what follows).
+"""
 
 from collections.abc import Iterator
 from typing import Any
@@ -12,21 +17,17 @@ from orchestration.reports import model_reports
 from orchestration.resources import WarehouseResource
 from orchestration.translator import CdpDbtTranslator
 
+AFTER_PYTHON_ASSETS = "source:ml+"
+
 
 class DbtBuildConfig(dg.Config):
-    """Run configuration of the dbt step (the UI's launchpad, or `cdp run` flags)."""
+    """Run configuration of a dbt step (the UI's launchpad, or `cdp run` flags)."""
 
     full_refresh: bool = False
     fail_fast: bool = False
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=CdpDbtTranslator(),
-    name="cdp_dbt_models",
-)
-def cdp_dbt_models(
+def _build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
@@ -38,3 +39,38 @@ def cdp_dbt_models(
     yield from model_reports(
         set(context.selected_asset_keys), lambda: warehouse.connect(read_only=True)
     )
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=CdpDbtTranslator(),
+    name="cdp_dbt_models",
+    exclude=AFTER_PYTHON_ASSETS,
+)
+def cdp_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: DbtBuildConfig,
+) -> Iterator[Any]:
+    yield from _build(context, dbt, warehouse, config)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=CdpDbtTranslator(),
+    name="cdp_dbt_profiles",
+    select=AFTER_PYTHON_ASSETS,
+)
+def cdp_dbt_profiles(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: DbtBuildConfig,
+) -> Iterator[Any]:
+    yield from _build(context, dbt, warehouse, config)
+
+
+DBT_STEPS = ("cdp_dbt_models", "cdp_dbt_profiles")
