@@ -6,7 +6,7 @@ from textwrap import dedent
 import dagster as dg
 import pytest
 
-from orchestration.checks.quality import build_quality_checks
+from orchestration.checks.quality import build_quality_checks, with_quality_checks
 from orchestration.quality.suite_files import (
     SUITES_DIR,
     SuiteFileError,
@@ -16,6 +16,7 @@ from orchestration.quality.suite_files import (
     render_template,
 )
 from orchestration.quality.validation import build_gx_suite
+from orchestration.resources import WarehouseResource
 from orchestration.settings import Settings
 
 VALID = """\
@@ -204,3 +205,28 @@ def test_each_expectation_is_a_check_on_each_guarded_asset_with_the_files_blocki
     }
     assert specs["staging/stg_shop__orders:currency_known_to_fx_rates"].additional_deps
     assert isinstance(checks[0], dg.AssetChecksDefinition)
+
+
+def test_a_broken_suite_file_stops_the_definitions_loading_with_its_path(tmp_path):
+    @dg.asset(key=["staging", "stg_shop__orders"])
+    def orders() -> None:
+        pass
+
+    path = write_suite(
+        tmp_path,
+        VALID.replace("severity: warn", "").replace(
+            "    kwargs:", "    severity: fatal\n    kwargs:"
+        ),
+    )
+    with pytest.raises(SuiteFileError) as error:
+        with_quality_checks(dg.Definitions(assets=[orders]), Settings.from_env({}), tmp_path)
+    assert str(path) in str(error.value)
+    assert "expectations.0.severity: Input should be 'warn' or 'error'" in str(error.value)
+
+    path.write_text(dedent(VALID))
+    resources = {"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb"))}
+    definitions = with_quality_checks(
+        dg.Definitions(assets=[orders], resources=resources), Settings.from_env({}), tmp_path
+    )
+    checks = definitions.resolve_asset_graph().asset_check_keys
+    assert {key.name for key in checks} == {"created_at_not_in_future"}
