@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 SITE_NAME = "cdp"
 # Validation results kept per GX suite (and so listed in the Data Docs); the full
 # history is in quality.gx_validation_results.
-KEEP_RUNS = 5
+KEEP_RUNS = 3
 _SEVERITY = {"warn": "warning", "error": "critical"}
 _RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 10}
 # GX result fields worth keeping beside the observed value.
