@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +40,6 @@ from orchestration.quality.suite_files import (
 
 if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
-
-log = logging.getLogger(__name__)
 
 SITE_NAME = "cdp"
 # Validation results kept per GX suite (and so listed in the Data Docs); the full
@@ -110,7 +107,6 @@ def gx_type(expectation: ExpectationSpec) -> str:
 def build_gx_expectation(suite: Suite, expectation: ExpectationSpec) -> Any:
     """The GX expectation object for one suite entry (GX checks the kwargs here)."""
     from great_expectations.expectations.registry import get_expectation_impl
-    from pydantic import ValidationError
 
     meta = {
         "cdp_check": expectation.name,
@@ -137,7 +133,7 @@ def build_gx_expectation(suite: Suite, expectation: ExpectationSpec) -> Any:
         return implementation(
             **kwargs, meta=meta, notes=notes, severity=_SEVERITY[expectation.severity]
         )
-    except (ValidationError, TypeError, ValueError) as error:
+    except (TypeError, ValueError) as error:  # GX's pydantic errors are ValueErrors
         raise SuiteFileError(
             f"{suite.path}: expectation {expectation.name}: GX rejects it: {error}"
         ) from error
@@ -300,6 +296,19 @@ def _observed(expectation: ExpectationSpec, result: Mapping[str, Any], frame: Fr
     }
 
 
+def _exception_message(exception_info: Any) -> str | None:
+    """GX's error for an expectation that could not be computed (a missing column): flat,
+    or keyed by the metric that failed."""
+    if not isinstance(exception_info, Mapping):
+        return None
+    if exception_info.get("raised_exception"):
+        return str(exception_info.get("exception_message"))
+    for value in exception_info.values():
+        if isinstance(value, Mapping) and value.get("raised_exception"):
+            return str(value.get("exception_message"))
+    return None
+
+
 def _frame_details(frame: Frame) -> dict[str, Any]:
     details: dict[str, Any] = {"rows_validated": len(frame.data), "rows_total": frame.total_rows}
     # A small metric frame (a query's aggregate) is kept whole: it is the evidence.
@@ -380,7 +389,6 @@ def validate_target(
     for expectation in selected:
         gx_result = by_name[expectation.name]
         outcome_result = dict(gx_result.result or {})
-        exception = gx_result.exception_info or {}
         details: dict[str, Any] = {
             "gx_suite": gx_suite.name,
             "suite_file": f"{suite.id}.yml",
@@ -397,8 +405,9 @@ def validate_target(
             **_frame_details(frame),
         }
         success = bool(gx_result.success)
-        if exception.get("raised_exception"):
-            details["error"] = exception.get("exception_message")
+        error = _exception_message(gx_result.exception_info)
+        if error:
+            details["error"] = error
             success = False
         observed = _observed(expectation, outcome_result, frame)
         if expectation.name in band_errors:

@@ -144,15 +144,3 @@ def test_a_band_column_missing_from_the_frame_fails_the_check_with_the_reason(tm
     (outcome,) = result.outcomes
     assert not outcome.success
     assert "band column 'member_count' is not in the frame" in outcome.details["error"]
-
-
-def test_a_read_that_fails_fails_every_check_of_the_suite_with_the_error(tmp_path):
-    warehouse = tmp_path / "cdp.duckdb"
-    execute(warehouse, "select 1")
-    outcomes = run_suites(warehouse, tmp_path / "docs", "run-1", {"staging/stg_crm__deals"}, None)
-    assert {o.expectation.name for o in outcomes} == {
-        "currency_known_to_fx_rates",
-        "created_at_not_in_future",
-    }
-    assert not any(o.success for o in outcomes)
-    assert all("stg_finance__fx_rates" in o.details["error"] for o in outcomes)
