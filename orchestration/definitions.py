@@ -8,6 +8,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.assets.dbt import cdp_dbt_models, cdp_dbt_profiles
 from orchestration.assets.ingestion import raw_tables
 from orchestration.assets.predictions import customer_predictions
+from orchestration.checks.quality import with_quality_checks
 from orchestration.jobs import cdp_all_job
 from orchestration.project import dbt_project
 from orchestration.resources import RawFolderResource, WarehouseResource
@@ -26,7 +27,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # With raw tables landed by an EL tool (CDP_RAW_SCHEMA), the dbt sources stand for
     # external assets and no file is ingested.
     ingestion = [raw_tables] if settings.ingests_files else []
-    return dg.Definitions(
+    definitions = dg.Definitions(
         assets=[*ingestion, cdp_dbt_models, customer_predictions, cdp_dbt_profiles],
         jobs=[cdp_all_job],
         schedules=[daily_full_graph],
@@ -39,6 +40,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         # DuckDB takes one writer at a time: steps run one after another in one process.
         executor=dg.in_process_executor,
     )
+    # Data quality: the GX suites in orchestration/quality/suites/ as asset checks on
+    # the assets above (docs/data-quality.md).
+    return with_quality_checks(definitions, settings)
 
 
 defs = build_definitions(Settings.from_env())

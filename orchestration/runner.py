@@ -65,6 +65,8 @@ class RunSummary:
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
     checks_warned: list[str] = field(default_factory=list)
+    # Failed blocking checks: the assets downstream of theirs did not run.
+    checks_blocking: list[str] = field(default_factory=list)
     results: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     log_file: Path | None = None
@@ -94,6 +96,10 @@ class RunSummary:
             lines.append(f"  warning: check {check}")
         for check in self.checks_failed:
             lines.append(f"  FAILED CHECK {check}")
+        for check in self.checks_blocking:
+            lines.append(
+                f"  STOPPED BY BLOCKING CHECK {check}: assets downstream of it did not run"
+            )
         for failure in self.failures:
             lines.append(f"  FAILED STEP {failure}")
         if self.log_file:
@@ -137,6 +143,12 @@ def summarise(result: dg.ExecuteInProcessResult, settings: Settings, seconds: fl
             summary.checks_warned.append(name)
         else:
             summary.checks_failed.append(name)
+            if evaluation.blocking:
+                summary.checks_blocking.append(name)
+        # Checks may report a line too (many report the same one: keep it once).
+        line = _metadata_value(evaluation.metadata.get(SUMMARY_KEY))
+        if line is not None and str(line) not in summary.results:
+            summary.results.append(str(line))
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error

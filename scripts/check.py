@@ -50,6 +50,7 @@ def main() -> int:
         scratch_dir = Path(scratch)
         # A throw-away Dagster instance: CI leaves nothing behind in the checkout.
         env["DAGSTER_HOME"] = str(scratch_dir / "dagster_home")
+        env["CDP_DATA_DOCS_DIR"] = str(scratch_dir / "data_docs")
         for name, command in steps(scratch_dir, options.fast):
             print(f"==> {name}", flush=True)
             started = time.monotonic()

@@ -1,0 +1,1 @@
+"""Dagster asset checks (besides the dbt tests, which dagster-dbt turns into checks)."""

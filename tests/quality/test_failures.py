@@ -1,0 +1,65 @@
+"""A suite that cannot be evaluated fails its checks with the reason, never passes."""
+
+import datetime as dt
+from textwrap import dedent
+
+import duckdb
+
+from orchestration.quality.suite_files import load_suite
+from orchestration.quality.validation import DataDocs, validate_target
+from tests.quality.helpers import run_suites
+
+
+def test_a_read_that_fails_fails_every_check_of_the_suite_with_the_error(tmp_path):
+    warehouse = tmp_path / "cdp.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    outcomes = run_suites(warehouse, tmp_path / "docs", "run-1", {"staging/stg_crm__deals"}, None)
+    assert {o.expectation.name for o in outcomes} == {
+        "currency_known_to_fx_rates",
+        "created_at_not_in_future",
+    }
+    assert not any(o.success for o in outcomes)
+    assert all("stg_finance__fx_rates" in o.details["error"] for o in outcomes)
+
+
+def test_an_expectation_on_a_column_the_read_does_not_return_fails_with_gx_error(tmp_path):
+    suites_dir = tmp_path / "suites"
+    (suites_dir / "staging").mkdir(parents=True)
+    (suites_dir / "staging" / "orders.yml").write_text(
+        dedent(
+            """\
+            description: Orders.
+            asset: staging/stg_shop__orders
+            read: {table: main.orders, sample_rows: null}
+            expectations:
+              - name: totals_not_negative
+                description: No negative totals.
+                type: expect_column_values_to_be_between
+                kwargs: {column: total, min_value: 0}
+              - name: ids_present
+                description: Every order has an id.
+                type: expect_column_values_to_not_be_null
+                kwargs: {column: order_id}
+            """
+        )
+    )
+    suite = load_suite(suites_dir / "staging" / "orders.yml", suites_dir)
+    warehouse = tmp_path / "cdp.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table main.orders as select 'o1' as order_id, 10 as amount")
+        run = validate_target(
+            con,
+            DataDocs.for_folder(tmp_path / "docs"),
+            suite,
+            suite.targets[0],
+            run_id="run-1",
+            run_time=dt.datetime.now(dt.UTC),
+            raw_schema="raw",
+        )
+    outcomes = {o.expectation.name: o for o in run.outcomes}
+    assert not outcomes["totals_not_negative"].success
+    assert (
+        'column "total" in BatchData does not exist'
+        in (outcomes["totals_not_negative"].details["error"])
+    )
+    assert outcomes["ids_present"].success

@@ -1,0 +1,232 @@
+"""Suite files: the repo's suites load and build in GX; mistakes are errors naming the file."""
+
+from pathlib import Path
+from textwrap import dedent
+
+import dagster as dg
+import pytest
+
+from orchestration.checks.quality import build_quality_checks, with_quality_checks
+from orchestration.quality.suite_files import (
+    SUITES_DIR,
+    SuiteFileError,
+    check_guarded_assets,
+    load_suite,
+    load_suites,
+    render_template,
+)
+from orchestration.quality.validation import build_gx_suite
+from orchestration.resources import WarehouseResource
+from orchestration.settings import Settings
+
+VALID = """\
+description: Orders as delivered.
+asset: staging/stg_shop__orders
+parameters:
+  limit: 24
+read:
+  table: staging.base_shop__orders
+  sample_rows: 1000
+expectations:
+  - name: created_at_not_in_future
+    description: Few orders from the future.
+    type: expect_column_values_to_be_between
+    kwargs: {column: hours, max_value: {$PARAMETER: limit}, mostly: 0.99}
+"""
+
+
+def write_suite(suites_dir: Path, text: str, name: str = "staging/orders.yml") -> Path:
+    path = suites_dir / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dedent(text))
+    return path
+
+
+def load_error(tmp_path: Path, text: str) -> str:
+    path = write_suite(tmp_path, text)
+    with pytest.raises(SuiteFileError) as error:
+        load_suite(path, tmp_path)
+    message = str(error.value)
+    assert message.startswith(str(path))
+    return message
+
+
+def test_every_suite_in_the_repo_loads_and_builds_a_gx_suite_per_guarded_asset():
+    suites = load_suites()
+    assert {suite.layer for suite in suites} == {"raw", "staging"}
+    for suite in suites:
+        for target in suite.targets:
+            gx_suite = build_gx_suite(suite, target)
+            assert len(gx_suite.expectations) == len(suite.expectations)
+            assert {e.meta["cdp_check"] for e in gx_suite.expectations} == {
+                e.name for e in suite.expectations
+            }
+
+
+def test_a_valid_suite_resolves_its_parameters_per_asset(tmp_path):
+    suite = load_suite(write_suite(tmp_path, VALID), tmp_path)
+    assert suite.id == "staging/orders"
+    assert suite.op_name == "gx_staging__orders"
+    assert [t.asset_key for t in suite.targets] == [("staging", "stg_shop__orders")]
+    assert suite.targets[0].parameters == {"limit": 24}
+
+
+def test_a_misspelt_key_is_an_error_naming_the_file_and_the_key(tmp_path):
+    message = load_error(tmp_path, VALID.replace("    type:", "    typ:"))
+    assert "expectations.0.typ" in message
+
+
+def test_an_unknown_gx_expectation_type_suggests_the_closest(tmp_path):
+    message = load_error(
+        tmp_path, VALID.replace("expect_column_values_to_be_between", "expect_column_value_between")
+    )
+    assert "unknown GX expectation type 'expect_column_value_between'" in message
+    assert "did you mean expect_column_values_to_be_between" in message
+
+
+def test_blocking_without_error_severity_is_refused(tmp_path):
+    message = load_error(tmp_path, VALID + "    blocking: true\n")
+    assert "`blocking: true` needs `severity: error`" in message
+
+
+def test_an_undeclared_parameter_in_kwargs_is_an_error(tmp_path):
+    message = load_error(tmp_path, VALID.replace("$PARAMETER: limit", "$PARAMETER: limt"))
+    assert "{$PARAMETER: limt} is not declared" in message
+    assert "did you mean limit" in message
+
+
+def test_an_unknown_placeholder_in_the_sql_is_an_error(tmp_path):
+    message = load_error(
+        tmp_path, VALID.replace("staging.base_shop__orders", '"{{ schema }}.{{ tabel }}"')
+    )
+    assert "`{{ tabel }}` is not a parameter" in message
+
+
+def test_an_asset_override_of_an_undeclared_parameter_is_an_error(tmp_path):
+    text = VALID.replace(
+        "asset: staging/stg_shop__orders",
+        "assets:\n  staging/stg_shop__orders: {limt: 12}",
+    )
+    message = load_error(tmp_path, text)
+    assert "parameter 'limt' is not declared under `parameters`" in message
+
+
+def test_a_parameter_left_null_for_an_asset_is_an_error(tmp_path):
+    message = load_error(tmp_path, VALID.replace("limit: 24", "limit: null"))
+    assert "parameter 'limit' has no value for asset staging/stg_shop__orders" in message
+
+
+def test_both_table_and_query_is_an_error(tmp_path):
+    message = load_error(tmp_path, VALID.replace("  sample_rows: 1000", "  query: select 1"))
+    assert "exactly one of `table` or `query`" in message
+
+
+def test_a_band_takes_no_type_and_needs_a_bound(tmp_path):
+    band = VALID.replace(
+        "    type: expect_column_values_to_be_between\n"
+        "    kwargs: {column: hours, max_value: {$PARAMETER: limit}, mostly: 0.99}\n",
+        "    band: {column: rows}\n",
+    )
+    assert "give `min_ratio`, `max_ratio` or both" in load_error(tmp_path, band)
+
+
+def test_a_file_that_is_not_yaml_names_the_file(tmp_path):
+    assert "not valid YAML" in load_error(tmp_path, "description: [unclosed\n")
+
+
+def test_the_same_check_on_the_same_asset_in_two_files_names_both(tmp_path):
+    first = write_suite(tmp_path, VALID, "staging/orders.yml")
+    second = write_suite(tmp_path, VALID, "staging/orders_again.yml")
+    with pytest.raises(SuiteFileError) as error:
+        load_suites(tmp_path)
+    assert str(second) in str(error.value)
+    assert str(first) in str(error.value)
+
+
+def test_a_suite_file_outside_a_layer_folder_is_an_error(tmp_path):
+    write_suite(tmp_path, VALID, "orders.yml")
+    with pytest.raises(SuiteFileError, match=r"suites/<layer>/<name>\.yml"):
+        load_suites(tmp_path)
+
+
+def test_a_suite_guarding_an_asset_that_does_not_exist_names_the_file_and_a_close_key(tmp_path):
+    path = write_suite(tmp_path, VALID.replace("stg_shop__orders", "stg_shop_orders"))
+    with pytest.raises(SuiteFileError) as error:
+        check_guarded_assets([load_suite(path, tmp_path)], {"staging/stg_shop__orders"})
+    assert str(path) in str(error.value)
+    assert "did you mean staging/stg_shop__orders" in str(error.value)
+
+
+def test_gx_rejecting_kwargs_is_an_error_naming_the_file(tmp_path):
+    path = write_suite(tmp_path, VALID.replace("{column: hours,", "{colum: hours,"))
+    suite = load_suite(path, tmp_path)
+    with pytest.raises(SuiteFileError) as error:
+        build_gx_suite(suite, suite.targets[0])
+    assert str(path) in str(error.value)
+    assert "created_at_not_in_future" in str(error.value)
+
+
+def test_template_values_that_are_not_identifiers_never_reach_the_sql():
+    assert render_template("select * from {{ schema }}.t", {"schema": "raw"}) == (
+        "select * from raw.t"
+    )
+    with pytest.raises(ValueError, match="not identifier-like"):
+        render_template("select * from {{ schema }}.t", {"schema": "raw; drop table x"})
+
+
+def test_raw_suites_leave_the_graph_when_an_el_tool_lands_the_raw_tables():
+    keys = {
+        "/".join(t.asset_key)
+        for suite in load_suites()
+        for t in suite.targets
+        if suite.layer != "raw"
+    } | {"staging/stg_finance__fx_rates"}
+    settings = Settings.from_env({"CDP_RAW_SCHEMA": "landing"})
+    checks = build_quality_checks(settings, keys, SUITES_DIR)
+    guarded = {key.asset_key.path[0] for c in checks for key in c.check_keys}
+    assert guarded == {"staging"}
+
+
+def test_each_expectation_is_a_check_on_each_guarded_asset_with_the_files_blocking_flag():
+    suites = load_suites()
+    keys = {"/".join(t.asset_key) for s in suites for t in s.targets}
+    keys |= {dep for s in suites for dep in s.spec.additional_deps}
+    checks = build_quality_checks(Settings.from_env({}), keys)
+    specs = {
+        f"{spec.asset_key.to_user_string()}:{spec.name}": spec
+        for check in checks
+        for spec in check.check_specs
+    }
+    assert len(specs) == sum(len(s.targets) * len(s.expectations) for s in suites)
+    blocking = {name for name, spec in specs.items() if spec.blocking}
+    assert blocking == {
+        "raw/consent:expected_columns_delivered",
+        "raw/deletion_requests:expected_columns_delivered",
+    }
+    assert specs["staging/stg_shop__orders:currency_known_to_fx_rates"].additional_deps
+    assert isinstance(checks[0], dg.AssetChecksDefinition)
+
+
+def test_a_broken_suite_file_stops_the_definitions_loading_with_its_path(tmp_path):
+    @dg.asset(key=["staging", "stg_shop__orders"])
+    def orders() -> None:
+        pass
+
+    path = write_suite(
+        tmp_path,
+        VALID.replace("severity: warn", "").replace(
+            "    kwargs:", "    severity: fatal\n    kwargs:"
+        ),
+    )
+    with pytest.raises(SuiteFileError) as error:
+        with_quality_checks(dg.Definitions(assets=[orders]), Settings.from_env({}), tmp_path)
+    assert str(path) in str(error.value)
+    assert "expectations.0.severity: Input should be 'warn' or 'error'" in str(error.value)
+
+    path.write_text(dedent(VALID))
+    resources = {"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb"))}
+    definitions = with_quality_checks(
+        dg.Definitions(assets=[orders], resources=resources), Settings.from_env({}), tmp_path
+    )
+    checks = definitions.resolve_asset_graph().asset_check_keys
+    assert {key.name for key in checks} == {"created_at_not_in_future"}
