@@ -19,9 +19,9 @@ DEFAULTS: dict[str, str] = {
     "CDP_RAW_DIR": "seeds",
     "CDP_WAREHOUSE": "warehouse/cdp.duckdb",
     "CDP_EXPORTS_DIR": "exports",
-    "CDP_SERVING_DIR": "warehouse/serving",
-    "CDP_DATA_DOCS_DIR": "warehouse/data_docs",
 }
+# Unless set, these live beside the warehouse file (a temp warehouse keeps them too).
+BESIDE_WAREHOUSE = {"CDP_SERVING_DIR": "serving", "CDP_DATA_DOCS_DIR": "data_docs"}
 
 
 def _resolve(value: str, *, default: bool) -> Path:
@@ -49,8 +49,9 @@ class Settings:
     raw_dir: Path
     warehouse: Path
     exports_dir: Path
-    serving_dir: Path
-    data_docs_dir: Path
+    # None = beside the warehouse file (see the properties below).
+    serving_dir_override: Path | None = None
+    data_docs_dir_override: Path | None = None
     # The moment "now" means for time windows (segments, recency). None = wall clock.
     as_of: datetime | None = None
     # Schema of the raw tables. `raw` = loaded from raw_dir by the ingestion assets; any
@@ -61,6 +62,21 @@ class Settings:
     def ingests_files(self) -> bool:
         return self.raw_schema == "raw"
 
+    @property
+    def serving_dir(self) -> Path:
+        """The read-only serving copy for BI (CDP_SERVING_DIR, else beside the warehouse)."""
+        return (
+            self.serving_dir_override or self.warehouse.parent / BESIDE_WAREHOUSE["CDP_SERVING_DIR"]
+        )
+
+    @property
+    def data_docs_dir(self) -> Path:
+        """GX Data Docs (CDP_DATA_DOCS_DIR, else beside the warehouse)."""
+        return (
+            self.data_docs_dir_override
+            or self.warehouse.parent / BESIDE_WAREHOUSE["CDP_DATA_DOCS_DIR"]
+        )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -70,20 +86,26 @@ class Settings:
                 return _resolve(env[name], default=False)
             return _resolve(DEFAULTS[name], default=True)
 
+        def optional(name: str) -> Path | None:
+            return _resolve(env[name], default=False) if env.get(name) else None
+
         return cls(
             raw_dir=path("CDP_RAW_DIR"),
             warehouse=path("CDP_WAREHOUSE"),
             exports_dir=path("CDP_EXPORTS_DIR"),
-            serving_dir=path("CDP_SERVING_DIR"),
-            data_docs_dir=path("CDP_DATA_DOCS_DIR"),
+            serving_dir_override=optional("CDP_SERVING_DIR"),
+            data_docs_dir_override=optional("CDP_DATA_DOCS_DIR"),
             as_of=parse_as_of(env.get("CDP_AS_OF")),
             raw_schema=env.get("CDP_RAW_SCHEMA") or "raw",
         )
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced; relative paths resolve against the cwd."""
+        renamed = {"serving_dir": "serving_dir_override", "data_docs_dir": "data_docs_dir_override"}
         resolved = {
-            key: (Path(value).expanduser().resolve() if isinstance(value, Path) else value)
+            renamed.get(key, key): (
+                Path(value).expanduser().resolve() if isinstance(value, Path) else value
+            )
             for key, value in changes.items()
             if value is not None
         }

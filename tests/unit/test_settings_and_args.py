@@ -78,3 +78,14 @@ def test_emails_are_trimmed_and_lower_cased():
     assert normalize_email("  ALEXZ@Example.com ") == "alexz@example.com"
     assert normalize_email("   ") is None
     assert normalize_email(None) is None
+
+
+def test_serving_and_data_docs_follow_the_warehouse_unless_set(tmp_path):
+    moved = Settings.from_env({}).with_overrides(warehouse=tmp_path / "w" / "cdp.duckdb")
+    assert moved.serving_dir == tmp_path / "w" / "serving"
+    assert moved.data_docs_dir == tmp_path / "w" / "data_docs"
+    pinned = Settings.from_env({"CDP_DATA_DOCS_DIR": str(tmp_path / "docs")}).with_overrides(
+        warehouse=tmp_path / "w" / "cdp.duckdb", serving_dir=tmp_path / "serve"
+    )
+    assert pinned.data_docs_dir == tmp_path / "docs"
+    assert pinned.serving_dir == tmp_path / "serve"
