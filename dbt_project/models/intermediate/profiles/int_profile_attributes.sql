@@ -43,7 +43,9 @@ records as (
         contacts.phone,
         contacts.first_name,
         contacts.last_name,
-        contacts.country
+        contacts.country,
+        contacts.city,
+        contacts.postal_code
     from contacts
     inner join identity
         on
@@ -58,7 +60,9 @@ records as (
         customers.phone,
         customers.first_name,
         customers.last_name,
-        customers.country
+        customers.country,
+        customers.city,
+        customers.postal_code
     from customers
     inner join identity
         on
@@ -73,7 +77,9 @@ records as (
         orders.phone,
         cast(null as {{ dbt.type_string() }}) as first_name,
         cast(null as {{ dbt.type_string() }}) as last_name,
-        cast(null as {{ dbt.type_string() }}) as country
+        cast(null as {{ dbt.type_string() }}) as country,
+        cast(null as {{ dbt.type_string() }}) as city,
+        cast(null as {{ dbt.type_string() }}) as postal_code
     from orders
     where orders.person_id is not null
     union all
@@ -85,7 +91,9 @@ records as (
         events.phone,
         events.first_name,
         events.last_name,
-        cast(null as {{ dbt.type_string() }}) as country
+        cast(null as {{ dbt.type_string() }}) as country,
+        cast(null as {{ dbt.type_string() }}) as city,
+        cast(null as {{ dbt.type_string() }}) as postal_code
     from events
     where events.person_id is not null and events.event_type = 'identify'
 ),
@@ -161,6 +169,18 @@ countries as (
     where country is not null
 ),
 
+addresses as (
+    -- City and postal code travel together, from one record.
+    select
+        *,
+        row_number() over (
+            partition by person_id
+            order by source_rank asc, observed_at desc, city asc, postal_code asc
+        ) as pick
+    from ranked_records
+    where city is not null or postal_code is not null
+),
+
 persons as (
     select distinct person_id from identity
 )
@@ -175,9 +195,13 @@ select
     names.last_name,
     names.source_system as name_source,
     countries.country,
-    countries.source_system as country_source
+    countries.source_system as country_source,
+    addresses.city,
+    addresses.postal_code,
+    addresses.source_system as address_source
 from persons
 left join own_emails on persons.person_id = own_emails.person_id and own_emails.pick = 1
 left join own_phones on persons.person_id = own_phones.person_id and own_phones.pick = 1
 left join names on persons.person_id = names.person_id and names.pick = 1
 left join countries on persons.person_id = countries.person_id and countries.pick = 1
+left join addresses on persons.person_id = addresses.person_id and addresses.pick = 1
