@@ -1,0 +1,1 @@
+"""Activation: segment definitions, membership, destinations and diff syncs (issue 5)."""
