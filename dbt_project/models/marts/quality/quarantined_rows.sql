@@ -35,4 +35,21 @@ unioned as (
     select * from conversion_rejects
 )
 
-select * from unioned
+select
+    source_table,
+    quarantine_stage,
+    -- An erased person's ids must not survive anywhere in the marts, not even here.
+    case
+        when
+            record_key in (
+                select erasures.identifier_value
+                from {{ ref('int_identity_erasures') }} as erasures
+            )
+            then null
+        else record_key
+    end as record_key,
+    reason,
+    _file,
+    _row_number,
+    _loaded_at
+from unioned
