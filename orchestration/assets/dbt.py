@@ -8,6 +8,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.dbt_args import dbt_build_args
 from orchestration.project import dbt_project
+from orchestration.settings import Settings
 from orchestration.translator import CdpDbtTranslator
 
 
@@ -27,5 +28,11 @@ class DbtBuildConfig(dg.Config):
 def cdp_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
 ) -> Iterator[Any]:
-    args = dbt_build_args(full_refresh=config.full_refresh, fail_fast=config.fail_fast)
+    # dbt's unit tests run against the contract's own raw schema (file ingestion, as in
+    # CI); raw tables landed by an EL tool cannot host their fixtures (dbt_args.py).
+    args = dbt_build_args(
+        full_refresh=config.full_refresh,
+        fail_fast=config.fail_fast,
+        unit_tests=Settings.from_env().ingests_files,
+    )
     yield from dbt.cli(args, context=context).stream()

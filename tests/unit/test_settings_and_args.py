@@ -97,3 +97,11 @@ def test_a_failed_step_shows_its_error_without_class_name_colours_or_blank_lines
     assert len(lines) == FAILURE_LINES + 1
     assert lines[-1] == "... 11 more line(s) in the log"
     assert failure_text("step", "events: no such column") == "step: events: no such column"
+
+
+def test_dbt_build_args_can_leave_unit_tests_out():
+    assert dbt_build_args(unit_tests=False) == [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+    ]
