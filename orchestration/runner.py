@@ -19,10 +19,6 @@ import dagster as dg
 from orchestration.settings import PROJECT_ROOT, Settings
 
 SUMMARY_KEY = "cdp/summary"
-# Lines of a failed step's error shown in the summary (the full text is in the log).
-FAILURE_LINES = 12
-_ERROR_CLASS = re.compile(r"^(?:\w+\.)*\w*(?:Error|Failure|Exception)\w*: ")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 DAGSTER_YAML = """\
 # Written by `cdp`: the instance shared by `cdp run` and `cdp ui`.
@@ -107,6 +103,12 @@ class RunSummary:
         if self.log_file:
             lines.append(f"  full log (dbt output): {self.log_file}")
         return "\n".join(lines)
+
+
+# Lines of a failed step's error shown in the summary (the full text is in the log).
+FAILURE_LINES = 12
+_ERROR_CLASS = re.compile(r"^(?:\w+\.)*\w*(?:Error|Failure|Exception)\w*: ")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def failure_text(step_key: str, message: str | None) -> str:

@@ -8,7 +8,6 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.dbt_args import dbt_build_args
 from orchestration.project import dbt_project
-from orchestration.settings import Settings
 from orchestration.translator import CdpDbtTranslator
 
 
@@ -28,6 +27,8 @@ class DbtBuildConfig(dg.Config):
 def cdp_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
 ) -> Iterator[Any]:
+    from orchestration.settings import Settings
+
     # dbt's unit tests run against the contract's own raw schema (file ingestion, as in
     # CI); raw tables landed by an EL tool cannot host their fixtures (dbt_args.py).
     args = dbt_build_args(
