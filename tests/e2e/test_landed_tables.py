@@ -22,7 +22,7 @@ def test_staging_builds_from_a_landing_schema_without_lineage_columns(
     with duckdb.connect(str(target / "cdp.duckdb")) as con:
         con.execute("create schema landing")
         for table in tables:
-            landed = demo_db.execute(
+            landed = demo_db.sql(
                 f"select * exclude ({', '.join(LINEAGE)}) from raw.{table}"
             ).to_arrow_table()
             con.register("landed", landed)
@@ -43,9 +43,12 @@ def test_staging_builds_from_a_landing_schema_without_lineage_columns(
             "select source_table, raw_rows, staged_rows, quarantined_rows, superseded_rows, "
             "soft_deleted_rows from quality.row_accounting order by 1"
         ).fetchall()
-        stages = con.execute(
-            "select distinct quarantine_stage from quality.quarantined_rows"
-        ).fetchall()
+        stages = {
+            row[0]
+            for row in con.execute(
+                "select distinct quarantine_stage from quality.quarantined_rows"
+            ).fetchall()
+        }
         orders = con.execute("select count(*) from staging.stg_shop__orders").fetchone()[0]
 
     assert [row[0] for row in accounting] == tables
@@ -53,7 +56,8 @@ def test_staging_builds_from_a_landing_schema_without_lineage_columns(
         assert raw == staged + quarantined + superseded + soft_deleted, table
         landed = demo_db.execute(f"select count(*) from raw.{table}").fetchone()[0]
         assert raw == landed, table
-    assert stages == [("staging",)]  # no ingestion log without file ingestion
+    assert "staging" in stages
+    assert "ingestion" not in stages  # no ingestion log without file ingestion
     # Same rows in, same rows staged as the file-loaded demo build.
     demo_staged = demo_db.execute(
         "select source_table, staged_rows from quality.row_accounting order by 1"
