@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,10 +102,30 @@ class RunSummary:
                 f"  STOPPED BY BLOCKING CHECK {check}: assets downstream of it did not run"
             )
         for failure in self.failures:
-            lines.append(f"  FAILED STEP {failure}")
+            first, *rest = failure.splitlines()
+            lines.append(f"  FAILED STEP {first}")
+            lines.extend(f"      {line}" for line in rest)
         if self.log_file:
             lines.append(f"  full log (dbt output): {self.log_file}")
         return "\n".join(lines)
+
+
+# Lines of a failed step's error shown in the summary (the full text is in the log).
+FAILURE_LINES = 12
+_ERROR_CLASS = re.compile(r"^(?:\w+\.)*\w*(?:Error|Failure|Exception)\w*: ")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def failure_text(step_key: str, message: str | None) -> str:
+    """A failed step and what its error says: the class name dropped, blank lines and
+    colour codes removed, at most FAILURE_LINES lines (a bad file's path among them)."""
+    lines = [_ANSI.sub("", line).rstrip() for line in (message or "unknown error").splitlines()]
+    lines = [line for line in lines if line.strip()] or ["unknown error"]
+    lines[0] = _ERROR_CLASS.sub("", lines[0], count=1)
+    if len(lines) > FAILURE_LINES:
+        hidden = len(lines) - FAILURE_LINES
+        lines = [*lines[:FAILURE_LINES], f"... {hidden} more line(s) in the log"]
+    return f"{step_key}: " + "\n".join(lines)
 
 
 def _metadata_value(value: Any) -> Any:
@@ -152,8 +173,7 @@ def summarise(result: dg.ExecuteInProcessResult, settings: Settings, seconds: fl
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
-            message = error.message.strip().splitlines()[0] if error else "unknown error"
-            summary.failures.append(f"{event.step_key}: {message}")
+            summary.failures.append(failure_text(event.step_key, error.message if error else None))
     return summary
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from orchestration.dbt_args import dbt_build_args
 from orchestration.identifiers import normalize_email, normalize_phone
+from orchestration.runner import FAILURE_LINES, failure_text
 from orchestration.settings import PROJECT_ROOT, Settings, parse_as_of
 
 
@@ -89,3 +90,29 @@ def test_serving_and_data_docs_follow_the_warehouse_unless_set(tmp_path):
     )
     assert pinned.data_docs_dir == tmp_path / "docs"
     assert pinned.serving_dir == tmp_path / "serve"
+
+
+def test_a_failed_step_shows_its_error_without_class_name_colours_or_blank_lines():
+    message = (
+        "dagster._core.definitions.events.Failure: Raw files that could not be read:\n"
+        "/data/raw/shop_orders/b.csv: not UTF-8 text\n\n"
+        "\x1b[31mERROR\x1b[0m in 0.4s\n" + "more\n" * 20
+    )
+    text = failure_text("raw_tables", message)
+    lines = text.splitlines()
+    assert lines[:3] == [
+        "raw_tables: Raw files that could not be read:",
+        "/data/raw/shop_orders/b.csv: not UTF-8 text",
+        "ERROR in 0.4s",
+    ]
+    assert len(lines) == FAILURE_LINES + 1
+    assert lines[-1] == "... 11 more line(s) in the log"
+    assert failure_text("step", "events: no such column") == "step: events: no such column"
+
+
+def test_dbt_build_args_can_leave_unit_tests_out():
+    assert dbt_build_args(unit_tests=False) == [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+    ]

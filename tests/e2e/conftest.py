@@ -1,0 +1,102 @@
+"""Helpers of the end-to-end tests: the `cdp` command as a user runs it, its summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from orchestration.settings import PROJECT_ROOT
+
+VENV_BIN = Path(sys.executable).parent
+CDP = VENV_BIN / "cdp"
+MANIFEST = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
+
+
+def cdp(*args: str | Path, dagster_home: Path, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the installed `cdp` console script (what `uv run cdp` executes) from the
+    repository, in a fresh shell: no CDP_* variables, a new DAGSTER_HOME, and the
+    virtual environment's bin/ not on PATH (as when the script is called by its path)."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("CDP_") and name not in {"VIRTUAL_ENV", "DAGSTER_HOME"}
+    }
+    env["PATH"] = os.pathsep.join(
+        entry
+        for entry in env.get("PATH", "").split(os.pathsep)
+        if entry and Path(entry).resolve() != VENV_BIN.resolve()
+    )
+    env["DAGSTER_HOME"] = str(dagster_home)
+    return subprocess.run(
+        [str(CDP), *map(str, args)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@dataclass
+class PrintedSummary:
+    """What `cdp run` printed, parsed back."""
+
+    headline: str
+    tables: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    models: int = -1
+    checks: tuple[int, int, int] = (-1, -1, -1)  # passed, warned, failed
+    failed_steps: list[str] = field(default_factory=list)
+
+
+_TABLE_ROW = re.compile(r"^  ([a-z_]+)\s+([\d,]+)\s+([\d,]+)\s+(\d+)$")
+_TOTALS = re.compile(
+    r"models materialised: (\d+); checks passed: (\d+), warned: (\d+), failed: (\d+)"
+)
+
+
+def parse_summary(stdout: str) -> PrintedSummary:
+    lines = stdout.splitlines()
+    headline = next(line for line in lines if line.startswith("cdp run "))
+    summary = PrintedSummary(headline=headline)
+    for line in lines:
+        if match := _TABLE_ROW.match(line):
+            loaded, quarantined, files = (
+                int(group.replace(",", "")) for group in match.groups()[1:]
+            )
+            summary.tables[match.group(1)] = (loaded, quarantined, files)
+        elif match := _TOTALS.search(line):
+            summary.models = int(match.group(1))
+            summary.checks = (int(match.group(2)), int(match.group(3)), int(match.group(4)))
+        elif line.strip().startswith("FAILED STEP"):
+            summary.failed_steps.append(line.strip().removeprefix("FAILED STEP").strip())
+    return summary
+
+
+def manifest_counts() -> tuple[int, int]:
+    """(dbt models, dbt data tests attached to one model = Dagster asset checks)."""
+    manifest = json.loads(MANIFEST.read_text())
+    nodes = manifest["nodes"].values()
+    models = sum(node["resource_type"] == "model" for node in nodes)
+    checks = sum(
+        node["resource_type"] == "test" and bool(node.get("attached_node")) for node in nodes
+    )
+    return models, checks
+
+
+@pytest.fixture
+def restore_environ() -> Iterator[None]:
+    """An in-process run exports its settings to os.environ (dbt reads them there); put
+    the environment back so later tests see the defaults."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
