@@ -15,6 +15,7 @@ from orchestration.dbt_args import dbt_build_args
 from orchestration.project import dbt_project
 from orchestration.reports import model_reports
 from orchestration.resources import WarehouseResource
+from orchestration.settings import Settings
 from orchestration.translator import CdpDbtTranslator
 
 AFTER_PYTHON_ASSETS = "source:ml+"
@@ -33,7 +34,13 @@ def _build(
     warehouse: WarehouseResource,
     config: DbtBuildConfig,
 ) -> Iterator[Any]:
-    args = dbt_build_args(full_refresh=config.full_refresh, fail_fast=config.fail_fast)
+    # dbt's unit tests run against the contract's own raw schema (file ingestion, as in
+    # CI); raw tables landed by an EL tool cannot host their fixtures (dbt_args.py).
+    args = dbt_build_args(
+        full_refresh=config.full_refresh,
+        fail_fast=config.fail_fast,
+        unit_tests=Settings.from_env().ingests_files,
+    )
     yield from dbt.cli(args, context=context).stream()
     # dbt has exited and released the DuckDB file: read back what people should see.
     yield from model_reports(
@@ -54,7 +61,6 @@ def cdp_dbt_models(
     warehouse: WarehouseResource,
     config: DbtBuildConfig,
 ) -> Iterator[Any]:
-<<<<<<< HEAD
     yield from _build(context, dbt, warehouse, config)
 
 
@@ -75,15 +81,3 @@ def cdp_dbt_profiles(
 
 
 DBT_STEPS = ("cdp_dbt_models", "cdp_dbt_profiles")
-=======
-    from orchestration.settings import Settings
-
-    # dbt's unit tests run against the contract's own raw schema (file ingestion, as in
-    # CI); raw tables landed by an EL tool cannot host their fixtures (dbt_args.py).
-    args = dbt_build_args(
-        full_refresh=config.full_refresh,
-        fail_fast=config.fail_fast,
-        unit_tests=Settings.from_env().ingests_files,
-    )
-    yield from dbt.cli(args, context=context).stream()
->>>>>>> feat/e2e-tests
