@@ -15,6 +15,7 @@ import pytest
 
 from orchestration.generate import generate_raw_folder
 from orchestration.generate.contract import load_contract
+from tests.conftest import DEMO_GENERATE_OPTIONS
 
 EVENT_JSONL_COLUMNS = {
     "messageId": "VARCHAR",
@@ -95,13 +96,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> RawFolder:
     base = tmp_path_factory.mktemp("demo")
     generate_raw_folder(
         base / "raw",
-        persons=300,
-        days=90,
-        seed=42,
-        fmt="csv",
-        events_format="jsonl",
         truth_path=base / "truth.json",
         progress=False,
+        **DEMO_GENERATE_OPTIONS,
     )
     return _open(base / "raw", base / "truth.json")
 

@@ -5,12 +5,10 @@ deterministic, and a test in tests/generate/ holds seeds/ equal to its output).
 """
 
 import hashlib
-import json
 from pathlib import Path
 
 import pytest
 
-from orchestration.generate import generate_raw_folder
 from orchestration.identity.explain import explain, parse_identifier, render
 
 KEYS = {
@@ -24,19 +22,8 @@ KEYS = {
 
 
 @pytest.fixture(scope="module")
-def truth(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    folder = tmp_path_factory.mktemp("truth")
-    generate_raw_folder(
-        folder / "raw",
-        persons=300,
-        days=90,
-        seed=42,
-        fmt="csv",
-        events_format="jsonl",
-        truth_path=folder / "truth.json",
-        progress=False,
-    )
-    return json.loads((folder / "truth.json").read_text())
+def truth(demo_truth: dict) -> dict:
+    return demo_truth
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """On the demo data split into two batches, the second (late identifies included) run
-incrementally gives the same identity map as building both batches at once, and as a
---full-refresh of the same warehouse."""
+incrementally gives the same identity map and the same customer profiles as building
+both batches at once, and as a --full-refresh of the same warehouse."""
 
 import csv
 import json
@@ -58,6 +58,11 @@ def identity_map(warehouse: Path) -> set[tuple]:
         )
 
 
+def customer_profiles(warehouse: Path) -> set[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return set(con.execute("select * from marts.customer_profiles").fetchall())
+
+
 def test_incremental_second_batch_equals_full_build_and_full_refresh(tmp_path, demo_build):
     batch_one, batch_two = tmp_path / "b1", tmp_path / "b2"
     split_seeds(batch_one, batch_two)
@@ -74,6 +79,9 @@ def test_incremental_second_batch_equals_full_build_and_full_refresh(tmp_path, d
     # The same rows built in one go: the session's demo build of seeds/.
     incremental_map = identity_map(second.warehouse)
     assert incremental_map == identity_map(demo_build.warehouse)
+    # ... and the same profiles, down to every trait (person ids included).
+    incremental_profiles = customer_profiles(second.warehouse)
+    assert incremental_profiles == customer_profiles(demo_build.warehouse)
 
     # The late identifies joined persons seen apart in the first batch: syncs are told.
     with duckdb.connect(str(second.warehouse), read_only=True) as con:
@@ -96,3 +104,4 @@ def test_incremental_second_batch_equals_full_build_and_full_refresh(tmp_path, d
     refreshed = run_pipeline(settings, full_refresh=True, instance=dg.DagsterInstance.ephemeral())
     assert refreshed.success, refreshed.render()
     assert identity_map(second.warehouse) == incremental_map
+    assert customer_profiles(second.warehouse) == incremental_profiles

@@ -1,3 +1,6 @@
+-- Reported in Dagster as a check on identity_map.
+{{ config(meta={'dagster': {'ref': {'name': 'identity_map'}}}) }}
+
 -- Every identifier seen in an identity source resolves to a person, except erased ones,
 -- which must not appear at all.
 with

@@ -1,3 +1,6 @@
+-- Reported in Dagster as a check on the model that relies on the macro most.
+{{ config(meta={'dagster': {'ref': {'name': 'int_identity_edges'}}}) }}
+
 -- identifier_type_of maps privacy subject types to identifier types ('user_id' is a
 -- customer_id); normalize_identifier normalises by type.
 with

@@ -1,3 +1,6 @@
+-- Reported in Dagster as a check on the model that relies on the macro most.
+{{ config(meta={'dagster': {'ref': {'name': 'base_shop__orders'}}}) }}
+
 -- latest_version_rank: newest version first, ties broken by the later delivery.
 with
 

@@ -1,3 +1,6 @@
+-- Reported in Dagster as a check on the model that relies on the macro most.
+{{ config(meta={'dagster': {'ref': {'name': 'base_shop__orders'}}}) }}
+
 -- quarantine_reason joins the reasons that hold (NULL when none); is_future uses the load
 -- time plus var cdp_future_tolerance_hours (24).
 with
