@@ -1,5 +1,5 @@
--- Reported in Dagster as a check on the model that relies on the macro most.
-{{ config(meta={'dagster': {'ref': {'name': 'base_crm__contacts'}}}) }}
+-- Tied to the model that relies on the macro most: Dagster shows it as a check there.
+-- depends_on: {{ ref('base_crm__contacts') }}
 
 -- clean_text trims and nulls generic placeholders; clean_country maps names to ISO alpha-2.
 with

@@ -1,5 +1,5 @@
--- Reported in Dagster as a check on the model that relies on the macro most.
-{{ config(meta={'dagster': {'ref': {'name': 'int_identity_edges'}}}) }}
+-- Tied to the model that relies on the macro most: Dagster shows it as a check there.
+-- depends_on: {{ ref('int_identity_edges') }}
 
 -- identifier_type_of maps privacy subject types to identifier types ('user_id' is a
 -- customer_id); normalize_identifier normalises by type.

@@ -1,5 +1,5 @@
--- Reported in Dagster as a check on the model that relies on the macro most.
-{{ config(meta={'dagster': {'ref': {'name': 'base_tracking__events'}}}) }}
+-- Tied to the model that relies on the macro most: Dagster shows it as a check there.
+-- depends_on: {{ ref('base_tracking__events') }}
 
 -- json_value reads nested paths as text; regex_matches and regex_replace_all behave alike
 -- on every engine (all matches replaced).

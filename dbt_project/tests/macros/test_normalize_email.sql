@@ -1,5 +1,5 @@
--- Reported in Dagster as a check on the model that relies on the macro most.
-{{ config(meta={'dagster': {'ref': {'name': 'base_shop__customers'}}}) }}
+-- Tied to the model that relies on the macro most: Dagster shows it as a check there.
+-- depends_on: {{ ref('base_shop__customers') }}
 
 -- normalize_email: case/space variants meet; placeholders and non-addresses are NULL.
 with

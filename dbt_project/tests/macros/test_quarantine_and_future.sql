@@ -1,5 +1,5 @@
--- Reported in Dagster as a check on the model that relies on the macro most.
-{{ config(meta={'dagster': {'ref': {'name': 'base_shop__orders'}}}) }}
+-- Tied to the model that relies on the macro most: Dagster shows it as a check there.
+-- depends_on: {{ ref('base_shop__orders') }}
 
 -- quarantine_reason joins the reasons that hold (NULL when none); is_future uses the load
 -- time plus var cdp_future_tolerance_hours (24).

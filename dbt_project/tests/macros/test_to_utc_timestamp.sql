@@ -1,5 +1,5 @@
--- Reported in Dagster as a check on the model that relies on the macro most.
-{{ config(meta={'dagster': {'ref': {'name': 'base_tracking__events'}}}) }}
+-- Tied to the model that relies on the macro most: Dagster shows it as a check there.
+-- depends_on: {{ ref('base_tracking__events') }}
 
 -- to_utc_timestamp honours offsets ('+01:00', 'Z') and reads a value without offset as UTC.
 with
