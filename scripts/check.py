@@ -23,7 +23,10 @@ def steps(build_dir: Path, fast: bool) -> list[tuple[str, list[str]]]:
         ("ruff lint", [python, "-m", "ruff", "check", "."]),
         ("ruff format", [python, "-m", "ruff", "format", "--check", "."]),
         # The dbt templater compiles against the in-memory `lint` target (profiles.yml).
-        ("sqlfluff (dbt templater)", [python, "-m", "sqlfluff", "lint", "dbt_project/models"]),
+        (
+            "sqlfluff (dbt templater)",
+            [python, "-m", "sqlfluff", "lint", "dbt_project/models", "dbt_project/tests"],
+        ),
         (
             "dbt build of seeds/ through the Dagster job (cdp run)",
             [

@@ -44,3 +44,13 @@
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{# The identifier limits (var cdp_identity_limits) as rows (identifier_type, max_identifiers). #}
+{% macro identity_limits_table() -%}
+    {%- for identifier_type, limit in var('cdp_identity_limits').items() %}
+    select
+        '{{ identifier_type }}' as identifier_type,
+        {{ limit }} as max_identifiers
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}

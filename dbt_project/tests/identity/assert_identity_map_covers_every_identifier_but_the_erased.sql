@@ -10,7 +10,9 @@ expected as (
         identifier_type,
         identifier_value
     from {{ ref('int_identifiers') }}
-    where node_id not in (select node_id from {{ ref('int_identity_erasures') }})
+    where node_id not in (
+        select erasures.node_id from {{ ref('int_identity_erasures') }} as erasures
+    )
 ),
 
 mapped as (

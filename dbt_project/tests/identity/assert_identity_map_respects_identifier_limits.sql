@@ -1,13 +1,25 @@
 -- No person holds more identifiers of a limited type than var cdp_identity_limits allows
 -- (default: one customer_id). Blocks activation when it fails.
-{%- for identifier_type, limit in var('cdp_identity_limits').items() %}
+with
+
+limits as (
+    {{ cdp.identity_limits_table() }}
+),
+
+per_person as (
+    select
+        person_id,
+        identifier_type,
+        count(*) as identifiers
+    from {{ ref('identity_map') }}
+    group by person_id, identifier_type
+)
+
 select
-    person_id,
-    '{{ identifier_type }}' as identifier_type,
-    count(*) as identifiers
-from {{ ref('identity_map') }}
-where identifier_type = '{{ identifier_type }}'
-group by person_id
-having count(*) > {{ limit }}
-{% if not loop.last %}union all{% endif %}
-{%- endfor %}
+    per_person.person_id,
+    per_person.identifier_type,
+    per_person.identifiers,
+    limits.max_identifiers
+from per_person
+inner join limits on per_person.identifier_type = limits.identifier_type
+where per_person.identifiers > limits.max_identifiers

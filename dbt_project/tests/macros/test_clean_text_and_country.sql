@@ -5,7 +5,10 @@
 with
 
 texts as (
-    select * from (
+    select
+        texts.input_value,
+        texts.expected
+    from (
         values
         ('  Ada ', 'Ada'),
         ('N/A', null),
@@ -17,7 +20,10 @@ texts as (
 ),
 
 countries as (
-    select * from (
+    select
+        countries.input_value,
+        countries.expected
+    from (
         values
         ('us', 'US'),
         (' United Kingdom ', 'GB'),

@@ -6,7 +6,12 @@
 with
 
 cases as (
-    select * from (
+    select
+        cases.subject_type,
+        cases.subject_id,
+        cases.expected_type,
+        cases.expected_value
+    from (
         values
         ('user_id', ' 0042 ', 'customer_id', '0042'),
         ('EMAIL', ' Ann@X.io ', 'email', 'ann@x.io'),

@@ -6,7 +6,11 @@
 with
 
 cases as (
-    select * from (
+    select
+        cases.document,
+        cases.json_path,
+        cases.expected
+    from (
         values
         ('{"page": {"path": "/pricing"}, "n": 5}', '$.page.path', '/pricing'),
         ('{"page": {"path": "/pricing"}, "n": 5}', '$.n', '5'),
@@ -18,7 +22,10 @@ failures as (
     select document as failed_input
     from cases
     where
-        (json_path = '$.page.path' and {{ cdp.json_value('document', '$.page.path') }} is distinct from expected)
+        (
+            json_path = '$.page.path'
+            and {{ cdp.json_value('document', '$.page.path') }} is distinct from expected
+        )
         or (json_path = '$.n' and {{ cdp.json_value('document', '$.n') }} is distinct from expected)
     union all
     select 'regex_matches' as failed_input

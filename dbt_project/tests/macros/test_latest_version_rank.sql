@@ -5,7 +5,14 @@
 with
 
 versions as (
-    select * from (
+    select
+        versions.record_key,
+        versions.updated_at_text,
+        versions.loaded_at_text,
+        versions._file,
+        versions._row_number,
+        versions.payload
+    from (
         values
         ('k1', '2026-01-01', '2026-02-01', 'a.csv', 1, 'old'),
         ('k1', '2026-01-02', '2026-02-01', 'a.csv', 2, 'new'),

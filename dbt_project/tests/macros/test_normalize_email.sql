@@ -5,7 +5,10 @@
 with
 
 cases as (
-    select * from (
+    select
+        cases.input_value,
+        cases.expected
+    from (
         values
         ('  ALEXZ@Example.com ', 'alexz@example.com'),
         ('alexz@example.com', 'alexz@example.com'),

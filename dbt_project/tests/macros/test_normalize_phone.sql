@@ -6,7 +6,11 @@
 with
 
 cases as (
-    select * from (
+    select
+        cases.input_value,
+        cases.country,
+        cases.expected
+    from (
         values
         ('(415) 555-2671', null, '+14155552671'),
         ('+1 415 555 2671', 'DE', '+14155552671'),

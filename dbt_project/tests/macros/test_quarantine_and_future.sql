@@ -6,7 +6,11 @@
 with
 
 cases as (
-    select * from (
+    select
+        cases.amount,
+        cases.event_at_text,
+        cases.expected
+    from (
         values
         (-5, '2026-03-01 00:00:00', 'negative money'),
         (-5, '2026-03-05 00:00:00', 'negative money; in the future'),

@@ -5,7 +5,10 @@
 with
 
 cases as (
-    select * from (
+    select
+        cases.input_value,
+        cases.expected
+    from (
         values
         ('2026-03-01T10:00:00+01:00', '2026-03-01 09:00:00'),
         ('2026-03-01T10:00:00Z', '2026-03-01 10:00:00'),
