@@ -33,7 +33,15 @@ def _build(
     warehouse: WarehouseResource,
     config: DbtBuildConfig,
 ) -> Iterator[Any]:
-    args = dbt_build_args(full_refresh=config.full_refresh, fail_fast=config.fail_fast)
+    from orchestration.settings import Settings
+
+    # dbt's unit tests run against the contract's own raw schema (file ingestion, as in
+    # CI); raw tables landed by an EL tool cannot host their fixtures (dbt_args.py).
+    args = dbt_build_args(
+        full_refresh=config.full_refresh,
+        fail_fast=config.fail_fast,
+        unit_tests=Settings.from_env().ingests_files,
+    )
     yield from dbt.cli(args, context=context).stream()
     # dbt has exited and released the DuckDB file: read back what people should see.
     yield from model_reports(
@@ -54,7 +62,6 @@ def cdp_dbt_models(
     warehouse: WarehouseResource,
     config: DbtBuildConfig,
 ) -> Iterator[Any]:
-<<<<<<< HEAD
     yield from _build(context, dbt, warehouse, config)
 
 
@@ -75,15 +82,3 @@ def cdp_dbt_profiles(
 
 
 DBT_STEPS = ("cdp_dbt_models", "cdp_dbt_profiles")
-=======
-    from orchestration.settings import Settings
-
-    # dbt's unit tests run against the contract's own raw schema (file ingestion, as in
-    # CI); raw tables landed by an EL tool cannot host their fixtures (dbt_args.py).
-    args = dbt_build_args(
-        full_refresh=config.full_refresh,
-        fail_fast=config.fail_fast,
-        unit_tests=Settings.from_env().ingests_files,
-    )
-    yield from dbt.cli(args, context=context).stream()
->>>>>>> feat/e2e-tests
