@@ -15,6 +15,7 @@ from orchestration.dbt_args import dbt_build_args
 from orchestration.project import dbt_project
 from orchestration.reports import model_reports
 from orchestration.resources import WarehouseResource
+from orchestration.settings import Settings
 from orchestration.translator import CdpDbtTranslator
 
 AFTER_PYTHON_ASSETS = "source:ml+"
@@ -33,8 +34,6 @@ def _build(
     warehouse: WarehouseResource,
     config: DbtBuildConfig,
 ) -> Iterator[Any]:
-    from orchestration.settings import Settings
-
     # dbt's unit tests run against the contract's own raw schema (file ingestion, as in
     # CI); raw tables landed by an EL tool cannot host their fixtures (dbt_args.py).
     args = dbt_build_args(
