@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from orchestration.activation.columns import Column, WarehouseSchema
+from orchestration.activation.columns import EVENTS, Column, WarehouseSchema
 from orchestration.activation.compiler import (
+    EVENTS_RELATION,
     HISTORY_RELATION,
     MEMBERSHIP_RELATION,
     compile_rule,
@@ -40,6 +41,7 @@ from orchestration.activation.rules import (
     Node,
     RuleError,
     columns_used,
+    event_names,
     explain,
     leaves,
 )
@@ -326,6 +328,23 @@ def evaluate_segment(
         entered_reasons=by_change["entered"],
         exited_reasons=by_change["exited"],
     )
+
+
+def unseen_event_names(
+    con: duckdb.DuckDBPyConnection, definition: SegmentDefinition, schema: WarehouseSchema
+) -> list[str]:
+    """Event names the rule looks for that no event in fct_events has: usually a typo
+    (`Prodcut Added`), which no validation can catch before the data is there."""
+    names = sorted(event_names(definition.rule))
+    column = schema.column(EVENTS, "event_name")
+    if not names or column is None:
+        return []
+    marks = ", ".join("?" for _ in names)
+    seen = con.execute(
+        f"select distinct {column.sql} from {EVENTS_RELATION} where {column.sql} in ({marks})",
+        names,
+    ).fetchall()
+    return sorted(set(names) - {name for (name,) in seen})
 
 
 def _relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:

@@ -294,6 +294,17 @@ def referenced_segments(node: Node) -> set[str]:
     return {leaf.segment for leaf in leaves(node) if isinstance(leaf, EnteredSegment | InSegment)}
 
 
+def event_names(node: Node) -> set[str]:
+    """Every event name the rule looks for (`event:` of did / did_not / not_followed_by)."""
+    names: set[str] = set()
+    for leaf in leaves(node):
+        if isinstance(leaf, Did):
+            names.update(leaf.event.names)
+        if isinstance(leaf, Did | EnteredSegment) and leaf.not_followed_by is not None:
+            names.update(leaf.not_followed_by.names)
+    return names
+
+
 def tables_used(node: Node) -> set[str]:
     """The rule tables a rule reads besides customer_profiles (for asset dependencies)."""
     used: set[str] = set()

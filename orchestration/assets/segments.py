@@ -14,7 +14,12 @@ from collections.abc import Sequence
 import dagster as dg
 
 from orchestration.activation.columns import ACCOUNTS, EVENTS
-from orchestration.activation.membership import SegmentEvaluation, check_schema, evaluate_segment
+from orchestration.activation.membership import (
+    SegmentEvaluation,
+    check_schema,
+    evaluate_segment,
+    unseen_event_names,
+)
 from orchestration.activation.model import SegmentDefinition
 from orchestration.activation.rules import referenced_segments, tables_used
 from orchestration.activation.segments import SegmentDefinitionError
@@ -101,7 +106,15 @@ def build_segment_asset(definition: SegmentDefinition) -> dg.AssetsDefinition:
             except SegmentDefinitionError as error:
                 raise dg.Failure(description=str(error)) from None
             evaluation = evaluate_segment(con, definition, run_id=context.run_id, schema=schema)
-        return dg.MaterializeResult(metadata=_metadata(evaluation))
+            unseen = unseen_event_names(con, definition, schema)
+        metadata = _metadata(evaluation)
+        if unseen:
+            context.log.warning(
+                f"segment {definition.name}: no event in marts.fct_events is named "
+                f"{', '.join(map(repr, unseen))} (a typo in {_display(definition.source_file)}?)"
+            )
+            metadata["event_names_never_seen"] = dg.MetadataValue.text(", ".join(unseen))
+        return dg.MaterializeResult(metadata=metadata)
 
     return segment
 

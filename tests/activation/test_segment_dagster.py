@@ -152,6 +152,33 @@ def test_a_segment_asset_materialises_with_sizes_in_its_metadata(tmp_path):
     con.close()
 
 
+def test_event_names_that_never_occur_are_flagged_in_the_metadata(tmp_path):
+    warehouse = build_warehouse(
+        tmp_path / "tiny.duckdb",
+        profiles=[{"person_id": "a"}],
+        events=[{"person_id": "a", "event_name": "Product Added", "event_at": AS_OF}],
+    )
+    rule = {
+        "did": {
+            "event": ["Product Added", "Prodcut Added"],
+            "not_followed_by": {"event": "Order Completed"},
+        }
+    }
+    write_segment(tmp_path / "segments", segment_yaml("typo", rule=rule))
+    con = duckdb.connect(str(warehouse), read_only=True)
+    schema = WarehouseSchema.from_connection(con)
+    con.close()
+    (definition,) = load_segment_definitions(tmp_path / "segments", schema=schema)
+    result = dg.materialize(
+        [build_segment_asset(definition)],
+        resources={"warehouse": WarehouseResource(path=str(warehouse))},
+    )
+    (event,) = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["event_names_never_seen"].value == "Order Completed, Prodcut Added"
+    assert metadata["member_count"].value == 1
+
+
 def test_the_asset_fails_naming_the_file_when_the_warehouse_lacks_a_rule_column(tmp_path):
     warehouse = build_warehouse(tmp_path / "tiny.duckdb", profiles=[{"person_id": "a"}])
     write_segment(
