@@ -29,9 +29,12 @@ from orchestration.activation.rules import (
     SEGMENT_NAME,
     AllOf,
     Comparison,
+    EnteredSegment,
+    InSegment,
     Node,
     RuleError,
     RuleParser,
+    leaves,
     referenced_segments,
 )
 
@@ -297,8 +300,6 @@ def _cross_file_problems(definitions: Sequence[SegmentDefinition]) -> list[Probl
 
 
 def _reference_path(rule: Node, segment: str) -> str:
-    from orchestration.activation.rules import EnteredSegment, InSegment, leaves
-
     for leaf in leaves(rule):
         if isinstance(leaf, EnteredSegment | InSegment) and leaf.segment == segment:
             return leaf.path
@@ -306,16 +307,18 @@ def _reference_path(rule: Node, segment: str) -> str:
 
 
 def _cycles(by_name: Mapping[str, SegmentDefinition]) -> list[Problem]:
-    """Segments that depend on themselves (directly or through others) cannot be ordered."""
-    state: dict[str, str] = {}
+    """Segments that depend on themselves (directly or through others) cannot be ordered.
+
+    Depth first; `trail` is the path from the segment the search started at, so a
+    reference back into it closes a cycle.
+    """
+    done: set[str] = set()
     problems: list[Problem] = []
 
     def visit(name: str, trail: list[str]) -> None:
-        state[name] = "visiting"
         for reference in sorted(referenced_segments(by_name[name].rule)):
-            if state.get(reference) == "visiting":
-                cycle = [*trail[trail.index(reference) :], reference] if reference in trail else []
-                cycle = cycle or [name, reference]
+            if reference in trail:
+                cycle = [*trail[trail.index(reference) :], reference]
                 source = by_name[name].source_file
                 assert source is not None
                 problems.append(
@@ -325,12 +328,12 @@ def _cycles(by_name: Mapping[str, SegmentDefinition]) -> list[Problem]:
                         "segments reference each other in a cycle: " + " -> ".join(cycle),
                     )
                 )
-            elif reference not in state:
+            elif reference not in done:
                 visit(reference, [*trail, reference])
-        state[name] = "done"
+        done.add(name)
 
     for name in sorted(by_name):
-        if name not in state:
+        if name not in done:
             visit(name, [name])
     return problems
 

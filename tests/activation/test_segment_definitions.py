@@ -219,6 +219,12 @@ def test_references_to_unknown_segments_and_cycles_are_refused(tmp_path, schema)
         segment_yaml("second", rule={"entered_segment": {"segment": "first"}}),
     )
     assert "segments reference each other in a cycle: first -> second -> first" in message
+    message = load_error(
+        tmp_path / "self", schema, segment_yaml("again", rule={"in_segment": "again"})
+    )
+    assert (
+        message == "self/again.yml: rule: segments reference each other in a cycle: again -> again"
+    )
 
 
 def test_yaml_errors_and_duplicate_keys_give_the_line(tmp_path, schema):
