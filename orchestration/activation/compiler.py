@@ -18,7 +18,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from orchestration.activation.columns import ACCOUNTS, EVENTS, MARTS_SCHEMA, Column, WarehouseSchema
+from orchestration.activation.columns import (
+    ACCOUNTS,
+    EVENTS,
+    MARTS_SCHEMA,
+    PROFILES,
+    Column,
+    WarehouseSchema,
+)
 from orchestration.activation.rules import (
     COMPARISON_SQL,
     AllOf,
@@ -35,9 +42,9 @@ from orchestration.activation.rules import (
     leaves,
 )
 
-PROFILES_RELATION = f"{MARTS_SCHEMA}.customer_profiles"
-EVENTS_RELATION = f"{MARTS_SCHEMA}.fct_events"
-ACCOUNTS_RELATION = f"{MARTS_SCHEMA}.account_profiles"
+PROFILES_RELATION = f"{MARTS_SCHEMA}.{PROFILES}"
+EVENTS_RELATION = f"{MARTS_SCHEMA}.{EVENTS}"
+ACCOUNTS_RELATION = f"{MARTS_SCHEMA}.{ACCOUNTS}"
 MEMBERSHIP_RELATION = f"{MARTS_SCHEMA}.segment_membership"
 HISTORY_RELATION = f"{MARTS_SCHEMA}.segment_membership_history"
 
@@ -60,7 +67,7 @@ def compile_rule(root: Node, schema: WarehouseSchema, as_of: dt.datetime) -> Com
     index = {leaf.path: position for position, leaf in enumerate(found)}
     if len(index) != len(found):
         raise ValueError("leaf paths must be unique")
-    person = compiler.column("customer_profiles", "person_id")
+    person = compiler.column(PROFILES, "person_id")
     select = [f"profiles.{person.sql} as person_id"]
     params: list[Any] = []
     for position, leaf in enumerate(found):
@@ -111,7 +118,7 @@ class _Compiler:
         if isinstance(leaf, EnteredSegment):
             return self.entered(leaf)
         if isinstance(leaf, InSegment):
-            person = self.column("customer_profiles", "person_id").sql
+            person = self.column(PROFILES, "person_id").sql
             return (
                 f"exists (select 1 from {MEMBERSHIP_RELATION} as membership "
                 f"where membership.segment_name = ? and membership.person_id = profiles.{person})",
@@ -143,7 +150,7 @@ class _Compiler:
         raise ValueError(f"unknown operator {operator}")
 
     def account(self, leaf: Comparison) -> Sql:
-        person_account = self.column("customer_profiles", "account_id").sql
+        person_account = self.column(PROFILES, "account_id").sql
         account_id = self.column(ACCOUNTS, "account_id").sql
         condition, params = self.comparison(leaf, "accounts")
         return (
@@ -196,7 +203,7 @@ class _Compiler:
     def did(self, leaf: Did) -> Sql:
         person_id = self.column(EVENTS, "person_id").sql
         event_at = self.column(EVENTS, "event_at").sql
-        profile_person = self.column("customer_profiles", "person_id").sql
+        profile_person = self.column(PROFILES, "person_id").sql
         condition, params = self.events(leaf.event, "events")
         window, window_params = self.window(f"events.{event_at}", leaf.window)
         where = f"events.{person_id} = profiles.{profile_person} and {condition} and {window}"
@@ -220,7 +227,7 @@ class _Compiler:
         return (f"(not ({sql}))" if leaf.negated else f"({sql})"), out
 
     def entered(self, leaf: EnteredSegment) -> Sql:
-        profile_person = self.column("customer_profiles", "person_id").sql
+        profile_person = self.column(PROFILES, "person_id").sql
         window, window_params = self.window("history.entered_at", leaf.window)
         where = (
             f"history.segment_name = ? and history.person_id = profiles.{profile_person} "
