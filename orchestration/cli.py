@@ -48,14 +48,20 @@ def run(
     verbose: bool,
 ) -> None:
     """Materialise the whole asset graph (ingestion -> dbt -> activation) in-process."""
+    from orchestration.activation.segments import SegmentDefinitionError
     from orchestration.runner import run_pipeline
 
     settings = Settings.from_env().with_overrides(
         raw_dir=raw_dir, warehouse=warehouse, exports_dir=exports_dir, raw_schema=raw_schema
     )
-    summary = run_pipeline(
-        settings, full_refresh=full_refresh, log_level="INFO" if verbose else "WARNING"
-    )
+    try:
+        summary = run_pipeline(
+            settings, full_refresh=full_refresh, log_level="INFO" if verbose else "WARNING"
+        )
+    except SegmentDefinitionError as error:
+        # Checked before anything runs: nothing was loaded or built.
+        click.echo(f"cdp run FAILED before running: invalid segment definitions\n{error}", err=True)
+        sys.exit(1)
     click.echo(summary.render())
     if not summary.success:
         sys.exit(1)

@@ -5,15 +5,18 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.activation import segments as segment_files
+from orchestration.activation.model import Refresh
 from orchestration.assets.dbt import cdp_dbt_models, cdp_dbt_profiles
 from orchestration.assets.ingestion import raw_tables
 from orchestration.assets.predictions import customer_predictions
+from orchestration.assets.segments import build_segment_assets
 from orchestration.assets.serving import ServingFolderResource, build_serving_asset, served_keys
 from orchestration.checks.quality import with_quality_checks
-from orchestration.jobs import cdp_all_job
+from orchestration.jobs import cdp_all_job, hourly_segments_job
 from orchestration.project import dbt_project
 from orchestration.resources import RawFolderResource, WarehouseResource
-from orchestration.schedules import daily_full_graph
+from orchestration.schedules import daily_full_graph, hourly_time_sensitive_segments
 from orchestration.sensors import raw_folder_sensor
 from orchestration.settings import PROJECT_ROOT, Settings
 
@@ -28,13 +31,18 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # With raw tables landed by an EL tool (CDP_RAW_SCHEMA), the dbt sources stand for
     # external assets and no file is ingested.
     ingestion = [raw_tables] if settings.ingests_files else []
-    assets = [*ingestion, cdp_dbt_models, customer_predictions, cdp_dbt_profiles]
-    # Last: the read-only copy for BI, once every mart of the run is built.
-    assets.append(build_serving_asset(served_keys(assets)))
+    # One asset per segments/*.yml; a file that does not validate stops here, naming it.
+    segments = segment_files.load_segment_definitions(segment_files.SEGMENTS_DIR)
+    segment_assets = build_segment_assets(segments)
+    hourly = any(segment.refresh == Refresh.HOURLY for segment in segments)
+    assets = [*ingestion, cdp_dbt_models, customer_predictions, cdp_dbt_profiles, *segment_assets]
+    # Last: the read-only copy for BI, once every mart of the run (segments too) is built.
+    segment_keys = [asset.key for asset in segment_assets]
+    assets.append(build_serving_asset([*served_keys(assets), *segment_keys]))
     definitions = dg.Definitions(
         assets=assets,
-        jobs=[cdp_all_job],
-        schedules=[daily_full_graph],
+        jobs=[cdp_all_job, *([hourly_segments_job] if hourly else [])],
+        schedules=[daily_full_graph, *([hourly_time_sensitive_segments] if hourly else [])],
         sensors=[raw_folder_sensor],
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse)),
