@@ -21,8 +21,8 @@ from orchestration.quality.results import RESULTS_TABLE, to_jsonable
 from orchestration.quality.suite_files import (
     SUITES_DIR,
     Suite,
-    check_guarded_assets,
     load_suites,
+    resolve_guarded_assets,
 )
 from orchestration.resources import WarehouseResource
 from orchestration.runner import SUMMARY_KEY
@@ -212,11 +212,12 @@ def build_quality_checks(
     suites_dir: Path = SUITES_DIR,
 ) -> list[dg.AssetChecksDefinition]:
     """One multi-asset check per suite file. Raw suites read the ingestion log, so they
-    exist only when files are ingested (not with CDP_RAW_SCHEMA)."""
+    exist only when files are ingested (not with CDP_RAW_SCHEMA). A suite guarding a key
+    pattern (`segments/*`) that matches no asset yet has no check."""
     suites = [
         suite for suite in load_suites(suites_dir) if settings.ingests_files or suite.layer != "raw"
     ]
-    check_guarded_assets(suites, asset_keys)
+    suites = resolve_guarded_assets(suites, asset_keys)
     config = QualityConfig.from_settings(settings)
     return [suite_checks(suite, config) for suite in suites]
 

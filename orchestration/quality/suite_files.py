@@ -6,6 +6,10 @@ expectations: a GX expectation type with its kwargs, or a `band` against the pre
 run's observed values. Each expectation becomes one Dagster asset check on each guarded
 asset, with its own severity (warn | error) and blocking flag.
 
+An asset key may end in `*` (`segments/*`): the suite then guards every asset of the
+Dagster definitions under that prefix, one target each, and none when there is none yet
+(assets other branches or a user's configuration add, such as one asset per segment).
+
 Everything that can be checked without data is checked here, when the Dagster definitions
 load, and a mistake raises `SuiteFileError` naming the file. The expectation kwargs are
 checked by GX itself when the suite is built (tests/quality builds every suite).
@@ -18,7 +22,7 @@ import functools
 import importlib.util
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,7 +33,9 @@ SUITES_DIR = Path(__file__).with_name("suites")
 
 # Dagster check names: the expectation `name` is the check name on every guarded asset.
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-ASSET_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*$")
+ASSET_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*(/\*)?$")
+# The last part of a key pattern: any one key part (segments/* guards segments/<name>).
+WILDCARD = "*"
 # `{{ name }}` in SQL; double braces so that SQL's own braces (structs, regex counts) stay.
 TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 # Filled in for every asset: the asset key's first and last parts (the DuckDB schema and
@@ -157,6 +163,16 @@ class Target:
     def asset_key_string(self) -> str:
         return "/".join(self.asset_key)
 
+    @property
+    def is_pattern(self) -> bool:
+        return self.asset_key[-1] == WILDCARD
+
+    def matches(self, key: tuple[str, ...]) -> bool:
+        """An asset key this (pattern) target guards: same prefix, one part more."""
+        if not self.is_pattern:
+            return key == self.asset_key
+        return len(key) == len(self.asset_key) and key[:-1] == self.asset_key[:-1]
+
 
 @dataclass(frozen=True)
 class Suite:
@@ -178,9 +194,9 @@ class Suite:
 
     def gx_suite_name(self, target: Target) -> str:
         """GX suite name (Data Docs page title): the suite id, plus the asset when the
-        file guards several assets."""
+        file guards several assets (a list, or a key pattern)."""
         base = self.id.replace("/", ".")
-        if self.spec.asset is not None:
+        if self.spec.asset is not None and not self.spec.asset.endswith(WILDCARD):
             return base
         return f"{base}.{'.'.join(target.asset_key)}"
 
@@ -249,8 +265,11 @@ def _targets(spec: SuiteSpec, fail: Any) -> tuple[Target, ...]:
     targets = []
     for key, overrides in raw_targets.items():
         assert key is not None
-        if not ASSET_KEY_PATTERN.match(key):
-            fail(f"asset key {key!r} is not of the form layer/name (letters, digits, _)")
+        if not ASSET_KEY_PATTERN.match(key) or key == WILDCARD:
+            fail(
+                f"asset key {key!r} is not of the form layer/name (letters, digits, _; "
+                "or layer/* for every asset under layer/)"
+            )
         unknown = set(overrides or {}) - set(spec.parameters)
         if unknown:
             name = sorted(unknown)[0]
@@ -331,17 +350,7 @@ def load_suite(path: Path, suites_dir: Path = SUITES_DIR) -> Suite:
     return Suite(id=suite_id, path=path, spec=spec, targets=targets)
 
 
-def load_suites(suites_dir: Path = SUITES_DIR) -> list[Suite]:
-    """Every suite file, validated; check names must be unique per asset across files."""
-    suites = [load_suite(path, suites_dir) for path in sorted(suites_dir.glob("*/*.yml"))]
-    stray = sorted(
-        path
-        for path in suites_dir.rglob("*")
-        if path.is_file() and path.suffix in {".yaml", ".yml"} and path.parent.parent != suites_dir
-    )
-    stray += sorted(suites_dir.glob("*/*.yaml"))
-    if stray:
-        raise SuiteFileError(f"{stray[0]}: suite files are suites/<layer>/<name>.yml")
+def _check_unique_checks(suites: Iterable[Suite]) -> None:
     owners: dict[tuple[tuple[str, ...], str], Path] = {}
     for suite in suites:
         for target in suite.targets:
@@ -353,17 +362,52 @@ def load_suites(suites_dir: Path = SUITES_DIR) -> list[Suite]:
                         f"{target.asset_key_string} is also defined in {owners[key]}"
                     )
                 owners[key] = suite.path
+
+
+def load_suites(suites_dir: Path = SUITES_DIR) -> list[Suite]:
+    """Every suite file, validated; check names must be unique per asset across files."""
+    suites = [load_suite(path, suites_dir) for path in sorted(suites_dir.glob("*/*.yml"))]
+    stray = sorted(
+        path
+        for path in suites_dir.rglob("*")
+        if path.is_file() and path.suffix in {".yaml", ".yml"} and path.parent.parent != suites_dir
+    )
+    stray += sorted(suites_dir.glob("*/*.yaml"))
+    if stray:
+        raise SuiteFileError(f"{stray[0]}: suite files are suites/<layer>/<name>.yml")
+    _check_unique_checks(suites)
     return suites
 
 
-def check_guarded_assets(suites: Iterable[Suite], known: Iterable[str]) -> None:
-    """Every guarded asset (and additional dep) must exist in the Definitions: Dagster
-    itself accepts a check on a missing asset silently."""
+def resolve_guarded_assets(suites: Iterable[Suite], known: Iterable[str]) -> list[Suite]:
+    """The suites with their targets in the Dagster definitions: a key pattern becomes
+    one target per matching asset (a suite whose patterns match nothing is left out: its
+    assets do not exist yet). A plain key, or an additional dep, that is not there is an
+    error naming the file: Dagster itself accepts a check on a missing asset silently."""
     known_keys = set(known)
+    known_tuples = sorted(tuple(key.split("/")) for key in known_keys)
+    resolved: list[Suite] = []
     for suite in suites:
-        for key in [t.asset_key_string for t in suite.targets] + suite.spec.additional_deps:
+        literal = [t.asset_key_string for t in suite.targets if not t.is_pattern]
+        for key in literal + suite.spec.additional_deps:
             if key not in known_keys:
                 raise SuiteFileError(
                     f"{suite.path}: asset {key} is not in the Dagster definitions"
                     + _suggest(key, known_keys)
                 )
+        # A key named outright keeps its own parameters over a pattern that matches it.
+        named = {t.asset_key for t in suite.targets if not t.is_pattern}
+        targets: list[Target] = []
+        for target in suite.targets:
+            if not target.is_pattern:
+                targets.append(target)
+                continue
+            targets += [
+                Target(asset_key=key, parameters=target.parameters)
+                for key in known_tuples
+                if target.matches(key) and key not in named
+            ]
+        if targets:
+            resolved.append(replace(suite, targets=tuple(targets)))
+    _check_unique_checks(resolved)
+    return resolved

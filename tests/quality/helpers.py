@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.quality.results import write_results
-from orchestration.quality.suite_files import load_suites
+from orchestration.quality.suite_files import load_suites, resolve_guarded_assets
 from orchestration.quality.validation import DataDocs, Outcome, validate_target
 from orchestration.runner import RunSummary
 
@@ -61,15 +61,21 @@ def run_suites(
     suite_ids: set[str],
     assets: set[str] | None = None,
 ) -> list[Outcome]:
-    """Validate suites on a DuckDB file like the checks do, keeping the results."""
+    """Validate suites on a DuckDB file like the checks do, keeping the results.
+
+    `assets` picks the guarded assets (and stands for the Dagster definitions a key
+    pattern such as `segments/*` is matched against); None = every named asset."""
     docs = DataDocs.for_folder(docs_dir)
     now = dt.datetime.now(dt.UTC)
     outcomes: list[Outcome] = []
+    suites = [suite for suite in load_suites() if suite.id in suite_ids]
+    named = {t.asset_key_string for s in suites for t in s.targets if not t.is_pattern}
+    known = (assets if assets is not None else named) | {
+        dep for suite in suites for dep in suite.spec.additional_deps
+    }
     with duckdb.connect(str(warehouse)) as con:
         con.execute("set TimeZone = 'UTC'")
-        for suite in load_suites():
-            if suite.id not in suite_ids:
-                continue
+        for suite in resolve_guarded_assets(suites, known):
             for target in suite.targets:
                 if assets is not None and target.asset_key_string not in assets:
                     continue

@@ -10,10 +10,10 @@ from orchestration.checks.quality import build_quality_checks, with_quality_chec
 from orchestration.quality.suite_files import (
     SUITES_DIR,
     SuiteFileError,
-    check_guarded_assets,
     load_suite,
     load_suites,
     render_template,
+    resolve_guarded_assets,
 )
 from orchestration.quality.validation import build_gx_suite
 from orchestration.resources import WarehouseResource
@@ -152,7 +152,7 @@ def test_a_suite_file_outside_a_layer_folder_is_an_error(tmp_path):
 def test_a_suite_guarding_an_asset_that_does_not_exist_names_the_file_and_a_close_key(tmp_path):
     path = write_suite(tmp_path, VALID.replace("stg_shop__orders", "stg_shop_orders"))
     with pytest.raises(SuiteFileError) as error:
-        check_guarded_assets([load_suite(path, tmp_path)], {"staging/stg_shop__orders"})
+        resolve_guarded_assets([load_suite(path, tmp_path)], {"staging/stg_shop__orders"})
     assert str(path) in str(error.value)
     assert "did you mean staging/stg_shop__orders" in str(error.value)
 
@@ -175,12 +175,9 @@ def test_template_values_that_are_not_identifiers_never_reach_the_sql():
 
 
 def test_raw_suites_leave_the_graph_when_an_el_tool_lands_the_raw_tables():
-    keys = {
-        "/".join(t.asset_key)
-        for suite in load_suites()
-        for t in suite.targets
-        if suite.layer != "raw"
-    } | {"staging/stg_finance__fx_rates"}
+    suites = [suite for suite in load_suites() if suite.layer != "raw"]
+    keys = {t.asset_key_string for suite in suites for t in suite.targets if not t.is_pattern}
+    keys |= {dep for suite in suites for dep in suite.spec.additional_deps}
     settings = Settings.from_env({"CDP_RAW_SCHEMA": "landing"})
     checks = build_quality_checks(settings, keys, SUITES_DIR)
     guarded = {key.asset_key.path[0] for c in checks for key in c.check_keys}
@@ -189,7 +186,7 @@ def test_raw_suites_leave_the_graph_when_an_el_tool_lands_the_raw_tables():
 
 def test_each_expectation_is_a_check_on_each_guarded_asset_with_the_files_blocking_flag():
     suites = load_suites()
-    keys = {"/".join(t.asset_key) for s in suites for t in s.targets}
+    keys = {"/".join(t.asset_key) for s in suites for t in s.targets if not t.is_pattern}
     keys |= {dep for s in suites for dep in s.spec.additional_deps}
     checks = build_quality_checks(Settings.from_env({}), keys)
     specs = {
@@ -230,3 +227,109 @@ def test_a_broken_suite_file_stops_the_definitions_loading_with_its_path(tmp_pat
     )
     checks = definitions.resolve_asset_graph().asset_check_keys
     assert {key.name for key in checks} == {"created_at_not_in_future"}
+
+
+# ---- key patterns: suites for assets that may not exist yet --------------------------
+
+PATTERN = """\
+description: The latest size of each segment.
+asset: segments/*
+read:
+  sample_rows: null
+  query: select member_count from marts.segment_sizes where segment_name = '{{ name }}'
+expectations:
+  - name: size_not_zero
+    description: Never empty.
+    type: expect_column_values_to_be_between
+    kwargs: {column: member_count, min_value: 1}
+    severity: error
+    blocking: true
+"""
+
+
+def test_a_key_pattern_guards_every_asset_under_its_prefix_one_target_each(tmp_path):
+    suite = load_suite(write_suite(tmp_path, PATTERN, "marts/sizes.yml"), tmp_path)
+    known = {"segments/vip", "segments/churn_risk", "segments/vip/extra", "marts/vip"}
+    (resolved,) = resolve_guarded_assets([suite], known)
+    assert [t.asset_key for t in resolved.targets] == [
+        ("segments", "churn_risk"),
+        ("segments", "vip"),
+    ]
+    # One GX suite (and Data Docs page) per segment, not one shared by all of them.
+    assert {resolved.gx_suite_name(t) for t in resolved.targets} == {
+        "marts.sizes.segments.churn_risk",
+        "marts.sizes.segments.vip",
+    }
+
+
+def test_a_key_pattern_matching_no_asset_leaves_the_suite_out_without_an_error(tmp_path):
+    suites_dir = tmp_path / "suites"
+    write_suite(suites_dir, PATTERN, "marts/sizes.yml")
+    write_suite(suites_dir, VALID, "staging/orders.yml")
+    settings = Settings.from_env({}).with_overrides(data_docs_dir=tmp_path / "docs")
+    assert [
+        s.id for s in resolve_guarded_assets(load_suites(suites_dir), {"staging/stg_shop__orders"})
+    ] == ["staging/orders"]
+
+    @dg.asset(key=["staging", "stg_shop__orders"])
+    def orders() -> None:
+        pass
+
+    resources = {"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb"))}
+    definitions = with_quality_checks(
+        dg.Definitions(assets=[orders], resources=resources), settings, suites_dir
+    )
+    checks = definitions.resolve_asset_graph().asset_check_keys
+    assert {key.name for key in checks} == {"created_at_not_in_future"}
+
+    @dg.asset(key=["segments", "vip"])
+    def vip() -> None:
+        pass
+
+    definitions = with_quality_checks(
+        dg.Definitions(assets=[orders, vip], resources=resources), settings, suites_dir
+    )
+    checks = definitions.resolve_asset_graph().asset_check_keys
+    assert {key.to_user_string() for key in checks} == {
+        "staging/stg_shop__orders:created_at_not_in_future",
+        "segments/vip:size_not_zero",
+    }
+
+
+def test_a_key_named_outright_keeps_its_parameters_over_a_pattern(tmp_path):
+    text = PATTERN.replace(
+        "asset: segments/*",
+        "assets:\n  segments/*: {}\n  segments/vip: {floor: 5}\nparameters:\n  floor: 1",
+    ).replace("min_value: 1", "min_value: {$PARAMETER: floor}")
+    suite = load_suite(write_suite(tmp_path, text, "marts/sizes.yml"), tmp_path)
+    (resolved,) = resolve_guarded_assets([suite], {"segments/vip", "segments/churn_risk"})
+    assert {t.asset_key_string: t.parameters for t in resolved.targets} == {
+        "segments/vip": {"floor": 5},
+        "segments/churn_risk": {"floor": 1},
+    }
+
+
+def test_a_named_key_that_is_missing_is_still_an_error_beside_a_pattern(tmp_path):
+    text = PATTERN.replace("asset: segments/*", "assets:\n  segments/*: {}\n  segments/vipp: {}")
+    path = write_suite(tmp_path, text, "marts/sizes.yml")
+    with pytest.raises(SuiteFileError) as error:
+        resolve_guarded_assets([load_suite(path, tmp_path)], {"segments/vip"})
+    assert str(path) in str(error.value)
+    assert "asset segments/vipp is not in the Dagster definitions" in str(error.value)
+
+
+def test_a_pattern_is_only_a_last_part_star(tmp_path):
+    for key in ("*", "segments/*/x", "segm*", "segments/vip*"):
+        message = load_error(tmp_path, PATTERN.replace("segments/*", f"'{key}'"))
+        assert "is not of the form layer/name" in message
+
+
+def test_a_check_a_pattern_and_another_file_both_put_on_one_asset_names_both_files(tmp_path):
+    first = write_suite(tmp_path, PATTERN, "marts/sizes.yml")
+    second = write_suite(
+        tmp_path, PATTERN.replace("asset: segments/*", "asset: segments/vip"), "marts/vip.yml"
+    )
+    with pytest.raises(SuiteFileError) as error:
+        resolve_guarded_assets(load_suites(tmp_path), {"segments/vip"})
+    assert str(first) in str(error.value)
+    assert str(second) in str(error.value)
