@@ -100,6 +100,8 @@ def _metadata(outcome: Any, page: Path | None, index: Path) -> dict[str, Any]:
     for name in ("partial_unexpected_list", "partial_missing_list"):
         if result.get(name):
             metadata[name] = dg.MetadataValue.json(to_jsonable(result[name]))
+    if details.get("unexpected_rows"):
+        metadata["unexpected_rows"] = dg.MetadataValue.json(details["unexpected_rows"])
     if "rows_validated" in details:
         metadata["rows_validated"] = dg.MetadataValue.int(details["rows_validated"])
         metadata["rows_total"] = dg.MetadataValue.int(details["rows_total"])
@@ -115,6 +117,8 @@ def _description(outcome: Any) -> str:
     verdict = "passed" if outcome.success else "FAILED"
     if outcome.details.get("error"):
         return f"{verdict}: {outcome.details['error']}"
+    if outcome.details.get("unexpected_rows"):
+        return f"{verdict}; unexpected rows: {outcome.details['unexpected_rows']}"
     return f"{verdict}; observed: {to_jsonable(outcome.observed_value)}"
 
 

@@ -111,7 +111,8 @@ def add_band_columns(
     frame: pd.DataFrame, band: BandSpec, previous: Mapping[str, float | None] | None
 ) -> tuple[pd.DataFrame, dict[str, float | None], dict[str, float | None]]:
     """Add `<column>_ratio_to_previous`: this run's value over the previous run's for the
-    same key; empty (so not validated) when there is no previous value or it was 0.
+    same key; empty (so not validated) when there is no previous value, it was 0, or it
+    was below the band's `min_previous`.
 
     Returns the frame, this run's values by key ("_" without `by`: what the next run
     reads back as the baseline) and the ratios by key.
@@ -121,6 +122,8 @@ def add_band_columns(
     ratios: dict[str, float | None] = {}
     for key, value in values.items():
         before = (previous or {}).get(key)
+        if band.min_previous is not None and before is not None and before < band.min_previous:
+            before = None
         ratios[key] = value / before if value is not None and before else None
     frame = frame.copy()
     frame[ratio_column(band)] = [math.nan if ratios[key] is None else ratios[key] for key in keys]

@@ -88,6 +88,9 @@ class BandSpec(_Strict):
     # previous_run: the latest earlier validation; previous_passing_run: the latest that
     # passed (a drop keeps failing until someone looks, instead of becoming the baseline).
     baseline: Literal["previous_run", "previous_passing_run"] = "previous_run"
+    # A previous value below this is not judged against: small numbers swing (a segment
+    # of 3 members that empties overnight is not a collapse).
+    min_previous: float | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _some_bound(self) -> BandSpec:

@@ -47,6 +47,8 @@ SITE_NAME = "cdp"
 KEEP_RUNS = 3
 _SEVERITY = {"warn": "warning", "error": "critical"}
 _RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 10}
+# Frames up to this many rows and columns are aggregates: kept whole in the details.
+METRIC_FRAME_ROWS = 20
 # GX result fields worth keeping beside the observed value.
 _RESULT_FIELDS = (
     "element_count",
@@ -309,12 +311,29 @@ def _exception_message(exception_info: Any) -> str | None:
     return None
 
 
+def _is_metric_frame(frame: Frame) -> bool:
+    """A small frame (a query's aggregate: one row per column, bound, ...)."""
+    return len(frame.data) <= METRIC_FRAME_ROWS and len(frame.data.columns) <= METRIC_FRAME_ROWS
+
+
 def _frame_details(frame: Frame) -> dict[str, Any]:
     details: dict[str, Any] = {"rows_validated": len(frame.data), "rows_total": frame.total_rows}
-    # A small metric frame (a query's aggregate) is kept whole: it is the evidence.
-    if len(frame.data) <= 20 and len(frame.data.columns) <= 20:
+    # A small metric frame is kept whole: it is the evidence.
+    if _is_metric_frame(frame):
         details["frame"] = to_jsonable(frame.data.to_dict(orient="records"))
     return details
+
+
+def _unexpected_rows(frame: Frame, result: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The rows of a metric frame GX found unexpected, whole: which consent column,
+    which bound, which amount column (GX itself lists only the failing values)."""
+    index = result.get("partial_unexpected_index_list")
+    if not index or not _is_metric_frame(frame):
+        return None
+    labels = [label for label in index if label in frame.data.index]
+    if not labels:
+        return None
+    return to_jsonable(frame.data.loc[labels].to_dict(orient="records"))
 
 
 def validate_target(
@@ -404,6 +423,9 @@ def validate_target(
             ),
             **_frame_details(frame),
         }
+        unexpected_rows = _unexpected_rows(frame, outcome_result)
+        if unexpected_rows:
+            details["unexpected_rows"] = unexpected_rows
         success = bool(gx_result.success)
         error = _exception_message(gx_result.exception_info)
         if error:
@@ -417,8 +439,24 @@ def validate_target(
             note = band_notes[expectation.name]
             details["band"] = note
             observed = {"values": note["values"], "ratios": note["ratios"]}
+            band = expectation.band
+            small = sorted(
+                key
+                for key, before in (note["previous"] or {}).items()
+                if band is not None
+                and band.min_previous is not None
+                and before is not None
+                and before < band.min_previous
+                and key in note["values"]
+            )
             if note["previous"] is None:
                 details["note"] = "no previous run to compare with: nothing to validate yet"
+            elif small:
+                assert band is not None
+                details["note"] = (
+                    f"previous value below min_previous ({band.min_previous:g}), not judged: "
+                    + ", ".join(small)
+                )
         run.outcomes.append(
             Outcome(suite, target, expectation, gx_type(expectation), success, observed, details)
         )

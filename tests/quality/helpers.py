@@ -70,9 +70,9 @@ def run_suites(
     outcomes: list[Outcome] = []
     suites = [suite for suite in load_suites() if suite.id in suite_ids]
     named = {t.asset_key_string for s in suites for t in s.targets if not t.is_pattern}
-    known = (assets if assets is not None else named) | {
-        dep for suite in suites for dep in suite.spec.additional_deps
-    }
+    known = (
+        named | (assets or set()) | {dep for suite in suites for dep in suite.spec.additional_deps}
+    )
     with duckdb.connect(str(warehouse)) as con:
         con.execute("set TimeZone = 'UTC'")
         for suite in resolve_guarded_assets(suites, known):

@@ -144,3 +144,43 @@ def test_a_band_column_missing_from_the_frame_fails_the_check_with_the_reason(tm
     (outcome,) = result.outcomes
     assert not outcome.success
     assert "band column 'member_count' is not in the frame" in outcome.details["error"]
+
+
+def test_a_previous_value_below_min_previous_is_not_judged_and_says_so(tmp_path):
+    suites_dir = tmp_path / "suites"
+    (suites_dir / "marts").mkdir(parents=True)
+    text = dedent(SEGMENT_SUITE).replace(
+        "      baseline: previous_passing_run\n",
+        "      baseline: previous_passing_run\n      min_previous: 20\n",
+    )
+    (suites_dir / "marts" / "segment_sizes.yml").write_text(text)
+    suite = load_suite(suites_dir / "marts" / "segment_sizes.yml", suites_dir)
+    assert suite.expectations[0].band.min_previous == 20
+    warehouse = tmp_path / "cdp.duckdb"
+    execute(warehouse, "create schema marts")
+    docs = DataDocs.for_folder(tmp_path / "docs")
+
+    def run(run_id: str, sizes: dict[str, int]) -> Outcome:
+        rows = " union all ".join(
+            f"select '{name}' as segment_name, range as person_id from range({size})"
+            for name, size in sizes.items()
+        )
+        now = dt.datetime.now(dt.UTC)
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(f"create or replace table marts.segment_membership as {rows}")
+            result = validate_target(
+                con, docs, suite, suite.targets[0], run_id=run_id, run_time=now, raw_schema="raw"
+            )
+            write_results(con, [o.result_row(run_id, now) for o in result.outcomes])
+        (outcome,) = result.outcomes
+        return outcome
+
+    assert run("run-1", {"night_owls": 5, "vip": 100}).success
+    # 5 -> 1 is a fifth, but 5 members are too few to call it a collapse; vip is judged.
+    small = run("run-2", {"night_owls": 1, "vip": 100})
+    assert small.success
+    assert small.observed_value["ratios"] == {"night_owls": None, "vip": 1.0}
+    assert small.details["note"] == "previous value below min_previous (20), not judged: night_owls"
+    collapsed = run("run-3", {"night_owls": 1, "vip": 10})
+    assert not collapsed.success
+    assert collapsed.observed_value["ratios"]["vip"] == pytest.approx(0.1)

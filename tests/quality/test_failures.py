@@ -63,3 +63,48 @@ def test_an_expectation_on_a_column_the_read_does_not_return_fails_with_gx_error
         in (outcomes["totals_not_negative"].details["error"])
     )
     assert outcomes["ids_present"].success
+
+
+def test_a_failed_check_on_a_metric_frame_keeps_the_unexpected_rows_whole(tmp_path):
+    suites_dir = tmp_path / "suites"
+    (suites_dir / "marts").mkdir(parents=True)
+    (suites_dir / "marts" / "nulls.yml").write_text(
+        dedent(
+            """\
+            description: Null counts per column.
+            asset: marts/customer_profiles
+            read:
+              sample_rows: null
+              query: |
+                with counts as (select count(*) - count(columns('^consent_')) from main.p)
+                unpivot counts on columns(*) into name consent_column value null_profiles
+            expectations:
+              - name: never_null
+                description: No nulls.
+                type: expect_column_values_to_be_between
+                kwargs: {column: null_profiles, max_value: 0}
+            """
+        )
+    )
+    suite = load_suite(suites_dir / "marts" / "nulls.yml", suites_dir)
+    with duckdb.connect(str(tmp_path / "cdp.duckdb")) as con:
+        con.execute(
+            "create table main.p as select 'granted' as consent_email, "
+            "case when range < 3 then null else 'none' end as consent_sms from range(10)"
+        )
+        run = validate_target(
+            con,
+            DataDocs.for_folder(tmp_path / "docs"),
+            suite,
+            suite.targets[0],
+            run_id="run-1",
+            run_time=dt.datetime.now(dt.UTC),
+            raw_schema="raw",
+        )
+    (outcome,) = run.outcomes
+    assert not outcome.success
+    # GX lists the failing value (3); the row says which column it belongs to.
+    assert outcome.details["result"]["partial_unexpected_list"] == [3]
+    assert outcome.details["unexpected_rows"] == [
+        {"consent_column": "consent_sms", "null_profiles": 3}
+    ]
