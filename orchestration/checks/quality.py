@@ -1,7 +1,8 @@
 """The GX suites as Dagster asset checks: one check per expectation per guarded asset.
 
 Each suite file becomes one `dg.multi_asset_check` (one step: the data is read and
-validated once per asset). A check's severity and blocking flag come from the suite
+validated once per asset), or one per guarded asset when a failure may block
+(`suite_steps`). A check's severity and blocking flag come from the suite
 file; a failed blocking check fails its step and Dagster skips every asset downstream
 of the guarded one in the run. Every outcome is appended to
 `quality.gx_validation_results` and the GX Data Docs are rebuilt for the step's results.
@@ -21,6 +22,7 @@ from orchestration.quality.results import RESULTS_TABLE, to_jsonable
 from orchestration.quality.suite_files import (
     SUITES_DIR,
     Suite,
+    Target,
     load_suites,
     resolve_guarded_assets,
 )
@@ -52,7 +54,7 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def check_specs(suite: Suite) -> list[dg.AssetCheckSpec]:
+def check_specs(suite: Suite, targets: Sequence[Target] | None = None) -> list[dg.AssetCheckSpec]:
     deps = [dg.AssetKey.from_user_string(key) for key in suite.spec.additional_deps]
     return [
         dg.AssetCheckSpec(
@@ -68,7 +70,7 @@ def check_specs(suite: Suite) -> list[dg.AssetCheckSpec]:
                 "gx_expectation": expectation.type or "band (previous run)",
             },
         )
-        for target in suite.targets
+        for target in (suite.targets if targets is None else targets)
         for expectation in suite.expectations
     ]
 
@@ -184,20 +186,35 @@ def run_suite(
         )
 
 
-def suite_checks(suite: Suite, config: QualityConfig) -> dg.AssetChecksDefinition:
-    @dg.multi_asset_check(
-        name=suite.op_name,
-        specs=check_specs(suite),
-        can_subset=True,
-        description=" ".join(suite.spec.description.split()),
-        compute_kind="great_expectations",
-    )
-    def _checks(
-        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> Iterator[dg.AssetCheckResult]:
-        yield from run_suite(context, warehouse, suite, config)
+def suite_steps(suite: Suite) -> list[tuple[str, tuple[Target, ...]]]:
+    """The Dagster steps (op name, guarded assets) of a suite: one per suite file, or one
+    per guarded asset when the suite has a blocking expectation. A failed blocking check
+    fails its whole step, and Dagster then skips what is downstream of every asset the
+    step checks: one step per asset holds back only what depends on the failing one (one
+    segment's exports, not every segment's)."""
+    if len(suite.targets) > 1 and any(e.blocking for e in suite.expectations):
+        return [(f"{suite.op_name}__{'__'.join(t.asset_key)}", (t,)) for t in suite.targets]
+    return [(suite.op_name, suite.targets)]
 
-    return _checks
+
+def suite_checks(suite: Suite, config: QualityConfig) -> list[dg.AssetChecksDefinition]:
+    definitions = []
+    for op_name, targets in suite_steps(suite):
+
+        @dg.multi_asset_check(
+            name=op_name,
+            specs=check_specs(suite, targets),
+            can_subset=True,
+            description=" ".join(suite.spec.description.split()),
+            compute_kind="great_expectations",
+        )
+        def _checks(
+            context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+        ) -> Iterator[dg.AssetCheckResult]:
+            yield from run_suite(context, warehouse, suite, config)
+
+        definitions.append(_checks)
+    return definitions
 
 
 def _asset_keys(definitions: dg.Definitions) -> set[str]:
@@ -223,7 +240,7 @@ def build_quality_checks(
     ]
     suites = resolve_guarded_assets(suites, asset_keys)
     config = QualityConfig.from_settings(settings)
-    return [suite_checks(suite, config) for suite in suites]
+    return [checks for suite in suites for checks in suite_checks(suite, config)]
 
 
 def with_quality_checks(

@@ -454,8 +454,8 @@ def validate_target(
             elif small:
                 assert band is not None
                 details["note"] = (
-                    f"previous value below min_previous ({band.min_previous:g}), not judged: "
-                    + ", ".join(small)
+                    f"previous value below min_previous ({band.min_previous:g}), not judged"
+                    + ("" if band.by is None else ": " + ", ".join(small))
                 )
         run.outcomes.append(
             Outcome(suite, target, expectation, gx_type(expectation), success, observed, details)

@@ -6,7 +6,7 @@ from textwrap import dedent
 import dagster as dg
 import pytest
 
-from orchestration.checks.quality import build_quality_checks, with_quality_checks
+from orchestration.checks.quality import build_quality_checks, suite_steps, with_quality_checks
 from orchestration.quality.suite_files import (
     SUITES_DIR,
     SuiteFileError,
@@ -53,7 +53,7 @@ def load_error(tmp_path: Path, text: str) -> str:
 
 def test_every_suite_in_the_repo_loads_and_builds_a_gx_suite_per_guarded_asset():
     suites = load_suites()
-    assert {suite.layer for suite in suites} == {"raw", "staging"}
+    assert {suite.layer for suite in suites} == {"raw", "staging", "marts"}
     for suite in suites:
         for target in suite.targets:
             gx_suite = build_gx_suite(suite, target)
@@ -181,25 +181,36 @@ def test_raw_suites_leave_the_graph_when_an_el_tool_lands_the_raw_tables():
     settings = Settings.from_env({"CDP_RAW_SCHEMA": "landing"})
     checks = build_quality_checks(settings, keys, SUITES_DIR)
     guarded = {key.asset_key.path[0] for c in checks for key in c.check_keys}
-    assert guarded == {"staging"}
+    assert guarded == {"staging", "marts"}
 
 
 def test_each_expectation_is_a_check_on_each_guarded_asset_with_the_files_blocking_flag():
     suites = load_suites()
     keys = {"/".join(t.asset_key) for s in suites for t in s.targets if not t.is_pattern}
     keys |= {dep for s in suites for dep in s.spec.additional_deps}
+    keys |= {"segments/vip", "segments/lapsed_customers"}
     checks = build_quality_checks(Settings.from_env({}), keys)
     specs = {
         f"{spec.asset_key.to_user_string()}:{spec.name}": spec
         for check in checks
         for spec in check.check_specs
     }
-    assert len(specs) == sum(len(s.targets) * len(s.expectations) for s in suites)
+    # segments/* stands for two segment assets here.
+    assert len(specs) == sum(len(s.targets) * len(s.expectations) for s in suites) + 1
     blocking = {name for name, spec in specs.items() if spec.blocking}
     assert blocking == {
         "raw/consent:expected_columns_delivered",
         "raw/deletion_requests:expected_columns_delivered",
+        "marts/customer_profiles:consent_fields_never_null",
+        "marts/customer_profiles:consent_column_per_purpose",
+        "marts/customer_profiles:revenue_not_negative",
+        "marts/fct_orders:revenue_not_negative",
+        "marts/customer_profiles:order_count_matches_fct_orders",
+        "marts/identity_map:identity_health_within_bounds",
+        "segments/vip:segment_size_within_band_of_previous_run",
+        "segments/lapsed_customers:segment_size_within_band_of_previous_run",
     }
+    assert not specs["marts/customer_profiles:known_profiles_with_email_or_phone"].blocking
     assert specs["staging/stg_shop__orders:currency_known_to_fx_rates"].additional_deps
     assert isinstance(checks[0], dg.AssetChecksDefinition)
 
@@ -333,3 +344,15 @@ def test_a_check_a_pattern_and_another_file_both_put_on_one_asset_names_both_fil
         resolve_guarded_assets(load_suites(tmp_path), {"segments/vip"})
     assert str(first) in str(error.value)
     assert str(second) in str(error.value)
+
+
+def test_a_suite_that_may_block_runs_one_step_per_guarded_asset():
+    suites = {suite.id: suite for suite in load_suites()}
+    assert [name for name, _ in suite_steps(suites["marts/revenue_not_negative"])] == [
+        "gx_marts__revenue_not_negative__marts__customer_profiles",
+        "gx_marts__revenue_not_negative__marts__fct_orders",
+    ]
+    # Warnings only: one step reads and validates all eleven raw tables.
+    ((name, targets),) = suite_steps(suites["raw/latest_load"])
+    assert name == "gx_raw__latest_load"
+    assert len(targets) == 11
