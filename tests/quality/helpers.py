@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.quality.results import write_results
-from orchestration.quality.suite_files import load_suites, resolve_guarded_assets
+from orchestration.quality.suite_files import Suite, load_suites, resolve_guarded_assets
 from orchestration.quality.validation import DataDocs, Outcome, validate_target
 from orchestration.runner import RunSummary
 
@@ -93,3 +93,25 @@ def failed(outcomes: list[Outcome]) -> set[str]:
 
 def by_check(outcomes: list[Outcome]) -> dict[str, Outcome]:
     return {f"{o.target.asset_key_string}:{o.expectation.name}": o for o in outcomes}
+
+
+def resolved_suites() -> list[Suite]:
+    """The repo's suites with their targets in the project's definitions (key patterns
+    such as `segments/*` resolved against the assets there are)."""
+    from orchestration.definitions import defs
+
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    return resolve_guarded_assets(load_suites(), keys)
+
+
+def gx_check_names() -> set[str]:
+    """`asset:check` of every GX check in the project's definitions (key patterns such as
+    `segments/*` resolved against the assets there are)."""
+    from orchestration.definitions import defs
+
+    return {
+        key.to_user_string()
+        for checks in defs.asset_checks or []
+        if checks.node_def.name.startswith("gx_")
+        for key in checks.check_keys
+    }

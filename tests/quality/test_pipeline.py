@@ -1,6 +1,8 @@
 """The GX checks in the real Dagster job (`cdp run`): the demo passes every check and
 writes results and Data Docs; planted faults fail exactly their checks; a failed
-blocking check stops what is downstream and the CLI names it."""
+blocking check stops what is downstream and the CLI names it (a consent file without
+its status column stops dbt; an identity cluster that explodes stops the profiles,
+activation and the serving copy)."""
 
 import html
 import json
@@ -11,25 +13,26 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import phonenumbers
 import pytest
 from click.testing import CliRunner
 
 from orchestration.cli import main
 from orchestration.quality.results import RESULTS_TABLE
-from orchestration.quality.suite_files import load_suites
 from orchestration.runner import RunSummary, run_pipeline
 from orchestration.settings import PROJECT_ROOT, Settings
-from tests.quality.helpers import copy_warehouse, read_csv, rewrite_csv, write_csv
+from tests.quality.helpers import (
+    copy_warehouse,
+    gx_check_names,
+    read_csv,
+    resolved_suites,
+    rewrite_csv,
+    write_csv,
+)
 
 pytestmark = pytest.mark.slow
 
 SEEDS = PROJECT_ROOT / "seeds"
-GX_CHECKS = {
-    f"{target.asset_key_string}:{expectation.name}"
-    for suite in load_suites()
-    for target in suite.targets
-    for expectation in suite.expectations
-}
 # One fault per (table, check): the check meant to catch it, and only that one.
 PLANTED = {
     "raw/shop_order_items:volume_within_band_of_previous_loads": "a batch with half the rows",
@@ -41,6 +44,9 @@ PLANTED = {
     "staging/stg_shop__orders:created_at_not_in_future": "new orders dated 3 years ahead",
     "staging/stg_tracking__events:event_type_in_segment_spec": "30% of events of type click",
 }
+# The one blocking fault of the run: it stops what is downstream of identity_map.
+EXPLODING_CLUSTER = "marts/identity_map:identity_health_within_bounds"
+CHAIN_ORDERS = 250
 
 
 def latest_results(warehouse: Path) -> list[tuple]:
@@ -62,14 +68,14 @@ def test_the_demo_passes_every_gx_check_and_writes_results_and_data_docs(demo_bu
         f"select run_id, asset_key || ':' || expectation, success from {RESULTS_TABLE}"
     ).fetchall()
     assert len({row[0] for row in rows}) == 1
-    assert sorted(row[1] for row in rows) == sorted(GX_CHECKS)
+    assert sorted(row[1] for row in rows) == sorted(gx_check_names())
     assert all(row[2] for row in rows)
 
     index = demo_build.warehouse.parent / "data_docs" / "index.html"
     assert f"GX Data Docs: {index} (every outcome also in {RESULTS_TABLE})" in demo_build.results
     assert f"GX Data Docs: {index}" in demo_build.render()
     page = index.read_text()
-    for suite in load_suites():
+    for suite in resolved_suites():
         for target in suite.targets:
             assert suite.gx_suite_name(target) in page
 
@@ -148,6 +154,39 @@ def plant_faults(raw_dir: Path) -> None:
         batch.append(json.dumps(message))
     (raw_dir / "events" / "part-00002.jsonl").write_text("\n".join(batch) + "\n")
 
+    # Guest orders in a hub-free chain (EXPLODING_CLUSTER), as many as an average file.
+    write_csv(raw_dir / "shop_orders" / "part-00004.csv", header, chain_of_guest_orders())
+
+
+def chain_of_guest_orders(count: int = CHAIN_ORDERS) -> list[dict[str, str]]:
+    """Guest orders that each share a phone or an email with the previous one: order 2i
+    has (email i, phone i), order 2i+1 (email i+1, phone i). No identifier is linked to
+    more than two of another type, so the hub guard does not fire, and there is no
+    customer id, so no limit either: identity resolution joins all of them into one
+    person of 2 x 125 + 1 identifiers (below the dbt test's 500)."""
+    orders = []
+    for index in range(count):
+        orders.append(
+            {
+                "order_id": f"CHAIN{index:05d}",
+                "customer_id": "",
+                "email": f"chain.link{(index + 1) // 2:03d}@gmail.com",
+                "phone": f"+447450{100000 + index // 2}",
+                "status": "paid",
+                "currency": "USD",
+                "subtotal": "40.00",
+                "discount": "0.00",
+                "tax": "3.20",
+                "shipping": "0.00",
+                "total": "43.20",
+                "channel": "web",
+                "created_at": "2026-10-20T12:00:00Z",
+                "updated_at": "2026-10-20T12:00:00Z",
+            }
+        )
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(o["phone"])) for o in orders)
+    return orders
+
 
 @pytest.fixture(scope="module")
 def faulty_build(demo_build: RunSummary, tmp_path_factory: pytest.TempPathFactory) -> RunSummary:
@@ -168,14 +207,59 @@ def faulty_build(demo_build: RunSummary, tmp_path_factory: pytest.TempPathFactor
 
 
 def test_planted_faults_fail_exactly_their_checks_and_nothing_else(faulty_build):
-    # Every planted fault is a warning: the run completes, and no other check (GX or
-    # dbt) warns or fails.
-    assert faulty_build.success, faulty_build.render()
-    assert not faulty_build.checks_failed
-    assert not faulty_build.checks_blocking
+    # The raw and staging faults are warnings; the exploding cluster fails its blocking
+    # check; no other check (GX or dbt) warns or fails.
+    assert not faulty_build.success
     assert set(faulty_build.checks_warned) == set(PLANTED)
+    assert faulty_build.checks_failed == [EXPLODING_CLUSTER]
+    assert faulty_build.checks_blocking == [EXPLODING_CLUSTER]
     failed = {row[0] for row in latest_results(faulty_build.warehouse) if not row[1]}
-    assert failed == set(PLANTED)
+    assert failed == {*PLANTED, EXPLODING_CLUSTER}
+
+
+def test_an_exploding_cluster_stops_profiles_and_serving_and_the_summary_names_it(
+    faulty_build, demo_db
+):
+    rendered = faulty_build.render()
+    assert rendered.startswith("cdp run FAILED")
+    assert f"FAILED CHECK {EXPLODING_CLUSTER}" in rendered
+    assert (
+        f"STOPPED BY BLOCKING CHECK {EXPLODING_CLUSTER}: assets downstream of it did not run"
+        in rendered
+    )
+    # The only failed step is the check's own: everything after it was skipped.
+    assert [failure.split(":")[0] for failure in faulty_build.failures] == [
+        "gx_marts__identity_health"
+    ]
+    profiles = "select count(*), sum(order_count) from marts.customer_profiles"
+    with duckdb.connect(str(faulty_build.warehouse), read_only=True) as con:
+        # Identity ran: the chain is one person ...
+        largest = con.execute(
+            "select count(*), count(case when identifier_type = 'email' then 1 end) "
+            "from marts.identity_map group by person_id order by 1 desc limit 1"
+        ).fetchall()
+        # ... but customer_profiles was not rebuilt on it ...
+        profiles_after = con.execute(profiles).fetchall()
+        chain_profiles = con.execute(
+            "select count(*) from marts.customer_profiles where email like 'chain.link%'"
+        ).fetchall()
+        (details,) = con.execute(
+            f"select details from {RESULTS_TABLE} "
+            "where asset_key || ':' || expectation = ? and not success",
+            [EXPLODING_CLUSTER],
+        ).fetchall()[0]
+    assert largest == [(CHAIN_ORDERS + 1, CHAIN_ORDERS // 2 + 1)]
+    assert profiles_after == demo_db.execute(profiles).fetchall()
+    assert chain_profiles == [(0,)]
+    # ... and the serving copy, downstream of every mart, was not published.
+    assert not any("serving copy" in line for line in faulty_build.results)
+    assert not (faulty_build.warehouse.parent / "serving").exists()
+    unexpected = {(r["metric"], r["dimension"]) for r in json.loads(details)["unexpected_rows"]}
+    assert unexpected == {
+        ("largest_person_identifiers", "all"),
+        ("max_identifiers_per_person", "email"),
+        ("max_identifiers_per_person", "phone"),
+    }
 
 
 @pytest.mark.parametrize("check", sorted(PLANTED))
