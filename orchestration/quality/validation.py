@@ -330,7 +330,8 @@ def _unexpected_rows(frame: Frame, result: Mapping[str, Any]) -> list[dict[str, 
     index = result.get("partial_unexpected_index_list")
     if not index or not _is_metric_frame(frame):
         return None
-    labels = [label for label in index if label in frame.data.index]
+    # Row labels of the frame (GX gives dicts instead when asked for id columns).
+    labels = [label for label in index if isinstance(label, int) and label in frame.data.index]
     if not labels:
         return None
     return to_jsonable(frame.data.loc[labels].to_dict(orient="records"))
@@ -440,22 +441,19 @@ def validate_target(
             details["band"] = note
             observed = {"values": note["values"], "ratios": note["ratios"]}
             band = expectation.band
+            assert band is not None
+            floor = band.min_previous
             small = sorted(
                 key
                 for key, before in (note["previous"] or {}).items()
-                if band is not None
-                and band.min_previous is not None
-                and before is not None
-                and before < band.min_previous
-                and key in note["values"]
+                if floor is not None and before is not None and before < floor
+                if key in note["values"]
             )
             if note["previous"] is None:
                 details["note"] = "no previous run to compare with: nothing to validate yet"
             elif small:
-                assert band is not None
-                details["note"] = (
-                    f"previous value below min_previous ({band.min_previous:g}), not judged"
-                    + ("" if band.by is None else ": " + ", ".join(small))
+                details["note"] = f"previous value below min_previous ({floor:g}), not judged" + (
+                    "" if band.by is None else ": " + ", ".join(small)
                 )
         run.outcomes.append(
             Outcome(suite, target, expectation, gx_type(expectation), success, observed, details)
