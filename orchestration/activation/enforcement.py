@@ -172,6 +172,10 @@ def build_audience_payloads(
                     cast({entered_at} as timestamp) as entered_at,
                     {attributes} as attributes
                 from {MEMBERSHIP_TABLE}
+                -- One row per member even if the mart ever repeats one.
+                qualify row_number() over (
+                    partition by segment_name, person_id order by entered_at
+                ) = 1
             ),
             suppressed as (
                 select identifier_hash from {SUPPRESSION_TABLE}

@@ -198,3 +198,31 @@ def test_a_segment_with_an_unknown_destination_or_purpose_names_its_file():
         audience_rules([segment("x", "advertising", ("tiktok",))], DESTINATIONS)
     with pytest.raises(ActivationConfigError, match=r"segment 'y': consent purpose 'spam'"):
         audience_rules([segment("y", "spam", ("crm_file",), Audience.KNOWN)], DESTINATIONS)
+
+
+def test_a_bare_membership_table_with_a_repeated_row_gives_one_payload_row(con):
+    con.execute(
+        "create or replace table marts.segment_membership as "
+        "select 'newsletter' as segment_name, person_id from intermediate.int_consent_latest "
+        "where purpose = 'email_marketing' and consent_status = 'granted'"
+    )
+    con.execute(
+        "insert into marts.segment_membership select * from marts.segment_membership limit 1"
+    )
+    counts = build_audience_payloads(con, RULES, "run-1")
+    rows = con.execute(
+        "select person_id, entered_at, attributes from activation.audience_payloads "
+        "where destination = 'webhook'"
+    ).fetchall()
+    granted = {
+        pid
+        for (pid,) in con.execute(
+            "select distinct person_id from marts.segment_membership"
+        ).fetchall()
+    }
+    assert sorted(pid for pid, _, _ in rows) == sorted(granted)
+    assert {(entered_at, attributes) for _, entered_at, attributes in rows} == {(None, "{}")}
+    assert {(c.segment, c.destination): c.members for c in counts if c.members} == {
+        ("newsletter", "crm_file"): len(granted),
+        ("newsletter", "webhook"): len(granted),
+    }
