@@ -36,9 +36,10 @@ with the same key (a file destination finds its file and does not write it again
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +66,7 @@ STATE_TABLE = f"{SCHEMA}.sync_state"
 OUTBOX_TABLE = f"{SCHEMA}.sync_outbox"
 LOG_TABLE = f"{SCHEMA}.sync_log"
 OPERATION_ORDER = {Operation.REMOVE: 0, Operation.UPDATE: 1, Operation.ADD: 2}
+COUNTED_AS = {Operation.ADD: "adds", Operation.UPDATE: "updates", Operation.REMOVE: "removes"}
 
 DDL = [
     f"create schema if not exists {SCHEMA}",
@@ -257,18 +259,16 @@ def read_pending(
 # ---- writing --------------------------------------------------------------------------------
 
 
-def _transaction(con: duckdb.DuckDBPyConnection):  # type: ignore[no-untyped-def]
-    class _Tx:
-        def __enter__(self) -> None:
-            con.begin()
-
-        def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
-            if kind is None:
-                con.commit()
-            else:
-                con.rollback()
-
-    return _Tx()
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing: a run killed inside leaves the tables as they were."""
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
 
 
 def _insert_outbox(
@@ -653,8 +653,7 @@ def sync_segment(
             )
             continue
         _apply_ack(con, item, members, run)
-        counted = {Operation.ADD: "adds", Operation.UPDATE: "updates", Operation.REMOVE: "removes"}
-        name = counted[batch.operation]
+        name = COUNTED_AS[batch.operation]
         setattr(result, name, getattr(result, name) + len(item.rows))
     # Rows of non-members whose keys are all carried by members need no removal.
     with _transaction(con):

@@ -130,3 +130,13 @@ def test_a_bad_destinations_file_is_named(tmp_path):
         load_destinations(path)
     with pytest.raises(DestinationConfigError, match=r"missing.yml: cannot read"):
         load_destinations(tmp_path / "missing.yml")
+
+
+def test_an_unwritable_export_folder_fails_the_batch_naming_the_path(tmp_path):
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "crm_file").write_text("a file where the folder should be")
+    result = export(tmp_path, file_destination(), [person(1)])
+    assert (result.total("adds"), result.total("failed")) == (0, 1)
+    (error,) = result.errors
+    assert "crm_file: cannot write" in error
+    assert "winback__add__001__" in error

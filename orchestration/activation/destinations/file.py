@@ -29,6 +29,7 @@ from pydantic import Field
 from orchestration.activation.destinations.base import (
     Batch,
     Delivery,
+    DeliveryError,
     Destination,
     DestinationKind,
     Member,
@@ -122,7 +123,10 @@ class FileDelivery(Delivery):
         columns = self.removal_columns if batch.operation == "remove" else self.columns
         encode = csv_bytes if self.file_format == "csv" else parquet_bytes
         path = self.folder / self.file_name(batch)
-        write_atomically(path, encode(columns, batch.records))
+        try:
+            write_atomically(path, encode(columns, batch.records))
+        except OSError as error:
+            raise DeliveryError(f"{self.destination.name}: cannot write {path}: {error}") from None
         self.written.append(
             {
                 "file": path.name,
