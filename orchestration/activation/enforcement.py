@@ -115,14 +115,15 @@ def _purposes_frame(rules: Sequence[AudienceRule]) -> pa.Table:
     )
 
 
-def _columns(con: duckdb.DuckDBPyConnection, qualified: str) -> set[str]:
+def _columns(con: duckdb.DuckDBPyConnection, qualified: str) -> dict[str, str]:
+    """Column name -> type of a table (empty when it does not exist)."""
     schema, table = qualified.split(".")
     rows = con.execute(
-        "select column_name from information_schema.columns "
+        "select column_name, data_type from information_schema.columns "
         "where table_schema = ? and table_name = ?",
         [schema, table],
     ).fetchall()
-    return {row[0] for row in rows}
+    return {name: data_type.upper() for name, data_type in rows}
 
 
 @dataclass(frozen=True)
@@ -148,13 +149,15 @@ def build_audience_payloads(
         raise ActivationConfigError(
             f"{MEMBERSHIP_TABLE} does not exist: the segment assets must run first"
         )
-    missing = {"segment_name", "person_id"} - membership_columns
+    missing = {"segment_name", "person_id"} - set(membership_columns)
     if missing:
         raise ActivationConfigError(f"{MEMBERSHIP_TABLE} lacks the column(s) {sorted(missing)}")
     entered_at = "entered_at" if "entered_at" in membership_columns else "null"
-    attributes = (
-        "cast(to_json(attributes) as varchar)" if "attributes" in membership_columns else "'{}'"
-    )
+    # JSON text as the membership mart stores it; a JSON/MAP/STRUCT column is rendered.
+    attributes = {
+        None: "'{}'",
+        "VARCHAR": "attributes",
+    }.get(membership_columns.get("attributes"), "cast(to_json(attributes) as varchar)")
     consent_ok = " and ".join(
         f"(not rules.needs_{purpose} or profiles.consent_{purpose} = 'granted')"
         for purpose in CONSENT_PURPOSES

@@ -38,9 +38,9 @@ def segment(
 # Ad platforms and a first-party file from one advertising segment; first-party only
 # (anonymous allowed) for the newsletter; known persons only for the CRM file.
 SEGMENTS = (
-    segment("everyone_ads", "advertising", ("google_ads", "meta_ads", "crm_file")),
-    segment("newsletter", "email_marketing", ("crm_file", "webhook"), discount_code="NEWS10"),
-    segment("known_email", "email_marketing", ("crm_file",), Audience.KNOWN),
+    segment("everyone_ads", "advertising", ("google_ads", "meta", "file")),
+    segment("newsletter", "email_marketing", ("file", "webhook"), discount_code="NEWS10"),
+    segment("known_email", "email_marketing", ("file",), Audience.KNOWN),
 )
 
 

@@ -20,15 +20,15 @@ from tests.activation.payloads import person, run_info, write_payloads
 
 def file_destination(**options: object) -> FileDestination:
     destination = parse_destinations(
-        {"destinations": {"crm_file": {"type": "file", "options": options}}}
-    )["crm_file"]
+        {"destinations": {"file": {"type": "file", "options": options}}}
+    )["file"]
     assert isinstance(destination, FileDestination)
     return destination
 
 
 def export(tmp_path, destination, members, run_id="r1", minute=0):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    write_payloads(con, "winback", "crm_file", members)
+    write_payloads(con, "winback", "file", members)
     result = sync_destination(
         con,
         destination,
@@ -42,7 +42,7 @@ def export(tmp_path, destination, members, run_id="r1", minute=0):
 def test_csv_adds_then_removes_by_person_id(tmp_path):
     destination = file_destination(columns=["email", "first_name", "attributes"])
     export(tmp_path, destination, [person(1), person(2, attributes={"code": "VIP"})])
-    (adds,) = (tmp_path / "exports" / "crm_file").glob("*/winback__add__001__*.csv")
+    (adds,) = (tmp_path / "exports" / "file").glob("*/winback__add__001__*.csv")
     with adds.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     # person_id always leads: it is the key a later removal names.
@@ -56,10 +56,10 @@ def test_csv_adds_then_removes_by_person_id(tmp_path):
 
     result = export(tmp_path, destination, [person(2, attributes={"code": "VIP"})], "r2", 5)
     assert (result.total("adds"), result.total("removes")) == (0, 1)
-    (removes,) = (tmp_path / "exports" / "crm_file").glob("*/winback__remove__*.csv")
+    (removes,) = (tmp_path / "exports" / "file").glob("*/winback__remove__*.csv")
     assert removes.read_text() == "person_id\np00001\n"
     # One folder per run, each with its manifest; no temporary files left behind.
-    folders = sorted(p.name for p in (tmp_path / "exports" / "crm_file").iterdir())
+    folders = sorted(p.name for p in (tmp_path / "exports" / "file").iterdir())
     assert folders == ["20261122T100000Z_r1", "20261122T100500Z_r2"]
     manifest = json.loads((adds.parent / "manifest.json").read_text())
     assert manifest["files"][0]["rows"] == 2
@@ -71,13 +71,13 @@ def test_a_changed_member_is_an_update_file(tmp_path):
     export(tmp_path, destination, [person(1)])
     result = export(tmp_path, destination, [person(1, first_name="Anna")], "r2", 5)
     assert (result.total("adds"), result.total("updates")) == (0, 1)
-    (update,) = (tmp_path / "exports" / "crm_file").glob("*/winback__update__*.csv")
+    (update,) = (tmp_path / "exports" / "file").glob("*/winback__update__*.csv")
     assert "Anna" in update.read_text()
 
 
 def test_parquet_files(tmp_path):
     export(tmp_path, file_destination(format="parquet"), [person(1), person(2)])
-    (path,) = (tmp_path / "exports" / "crm_file").glob("*/winback__add__*.parquet")
+    (path,) = (tmp_path / "exports" / "file").glob("*/winback__add__*.parquet")
     table = pq.read_table(path)
     assert table.column("person_id").to_pylist() == ["p00001", "p00002"]
     assert table.column("email").to_pylist() == ["member1@example.com", "member2@example.com"]
@@ -89,15 +89,15 @@ def test_no_changes_no_files(tmp_path):
     result = export(tmp_path, destination, [person(1)], "r2", 5)
     assert result.total("adds") == result.total("removes") == 0
     assert result.delivery == {"files": 0}
-    assert len(list((tmp_path / "exports" / "crm_file").iterdir())) == 1
+    assert len(list((tmp_path / "exports" / "file").iterdir())) == 1
 
 
 def test_the_shipped_destinations_config_loads():
     destinations = load_destinations()
     assert {name: d.type_name for name, d in destinations.items()} == {
         "google_ads": "google_ads_customer_match",
-        "meta_ads": "meta_custom_audiences",
-        "crm_file": "file",
+        "meta": "meta_custom_audiences",
+        "file": "file",
         "webhook": "webhook",
     }
 
@@ -134,9 +134,9 @@ def test_a_bad_destinations_file_is_named(tmp_path):
 
 def test_an_unwritable_export_folder_fails_the_batch_naming_the_path(tmp_path):
     (tmp_path / "exports").mkdir()
-    (tmp_path / "exports" / "crm_file").write_text("a file where the folder should be")
+    (tmp_path / "exports" / "file").write_text("a file where the folder should be")
     result = export(tmp_path, file_destination(), [person(1)])
     assert (result.total("adds"), result.total("failed")) == (0, 1)
     (error,) = result.errors
-    assert "crm_file: cannot write" in error
+    assert "file: cannot write" in error
     assert "winback__add__001__" in error

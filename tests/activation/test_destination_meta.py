@@ -27,8 +27,8 @@ def sha256(text: str) -> str:
 
 def meta(**options: object) -> MetaCustomAudiences:
     destination = parse_destinations(
-        {"destinations": {"meta_ads": {"type": "meta_custom_audiences", "options": options}}}
-    )["meta_ads"]
+        {"destinations": {"meta": {"type": "meta_custom_audiences", "options": options}}}
+    )["meta"]
     assert isinstance(destination, MetaCustomAudiences)
     return destination
 
@@ -84,19 +84,19 @@ def test_a_member_becomes_the_eight_hashed_schema_fields():
 
 
 def test_a_batch_size_over_metas_limit_is_a_config_error_naming_the_entry():
-    with pytest.raises(DestinationConfigError, match=r"meta_ads.*batch_size 20000.*10,000"):
+    with pytest.raises(DestinationConfigError, match=r"meta.*batch_size 20000.*10,000"):
         meta(batch_size=20_000)
 
 
 def _batch_files(tmp_path, destination, count):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    write_payloads(con, "lookalike", "meta_ads", [person(n) for n in range(count)])
+    write_payloads(con, "lookalike", "meta", [person(n) for n in range(count)])
     result = sync_destination(
         con, destination, [("lookalike", {})], run_info(tmp_path / "exports", "r1")
     )
     assert result.total("adds") == count
     sizes = {}
-    for path in sorted((tmp_path / "exports" / "meta_ads").glob("*/lookalike__add__*.csv")):
+    for path in sorted((tmp_path / "exports" / "meta").glob("*/lookalike__add__*.csv")):
         with path.open(newline="") as handle:
             rows = list(csv.reader(handle))
         assert tuple(rows[0]) == SCHEMA

@@ -45,11 +45,11 @@ def test_rules_per_segment_and_destination():
     assert rules == {
         # Ad platforms: advertising consent, known persons only, whatever the segment says.
         ("everyone_ads", "google_ads"): (("advertising",), True),
-        ("everyone_ads", "meta_ads"): (("advertising",), True),
-        ("everyone_ads", "crm_file"): (("advertising",), False),
-        ("newsletter", "crm_file"): (("email_marketing",), False),
+        ("everyone_ads", "meta"): (("advertising",), True),
+        ("everyone_ads", "file"): (("advertising",), False),
+        ("newsletter", "file"): (("email_marketing",), False),
         ("newsletter", "webhook"): (("email_marketing",), False),
-        ("known_email", "crm_file"): (("email_marketing",), True),
+        ("known_email", "file"): (("email_marketing",), True),
     }
     ads_for_email = segment("promo", "email_marketing", ("google_ads",))
     (rule,) = audience_rules([ads_for_email], DESTINATIONS)
@@ -86,8 +86,8 @@ def test_the_payload_holds_exactly_the_allowed_members_and_no_violation(con):
     # The demo has members of every kind, so each rule does something here.
     by_pair = {(c.segment, c.destination): c for c in counts}
     assert by_pair["everyone_ads", "google_ads"].anonymous > 0
-    assert by_pair["everyone_ads", "crm_file"].anonymous == 0
-    assert expected["everyone_ads", "crm_file"] - known  # anonymous members, first party
+    assert by_pair["everyone_ads", "file"].anonymous == 0
+    assert expected["everyone_ads", "file"] - known  # anonymous members, first party
     assert by_pair["newsletter", "webhook"].no_consent > 0
     assert all(c.allowed == len(expected[c.segment, c.destination]) for c in counts)
     report = find_violations(con, RULES)
@@ -109,9 +109,9 @@ def test_a_profile_that_says_granted_while_consent_was_withdrawn_is_a_violation(
     assert person_id in payload(con)["newsletter", "webhook"]  # the filter was fooled
     report = find_violations(con, RULES)
     found = {(v.kind, v.segment, v.destination, v.sample) for v in report.violations}
-    expected_pairs = [("newsletter", "crm_file"), ("newsletter", "webhook")]
-    if person_id in payload(con).get(("known_email", "crm_file"), set()):
-        expected_pairs.append(("known_email", "crm_file"))
+    expected_pairs = [("newsletter", "file"), ("newsletter", "webhook")]
+    if person_id in payload(con).get(("known_email", "file"), set()):
+        expected_pairs.append(("known_email", "file"))
     assert found == {
         ("consent_email_marketing_not_granted", s, d, (person_id,)) for s, d in expected_pairs
     }
@@ -156,7 +156,7 @@ def test_an_anonymous_person_marked_known_is_a_violation_for_ad_platforms(con):
     build_audience_payloads(con, RULES, "run-1")
     report = find_violations(con, RULES)
     found = {(v.kind, v.destination) for v in report.violations if person_id in v.sample}
-    assert found == {("anonymous_person", "google_ads"), ("anonymous_person", "meta_ads")}
+    assert found == {("anonymous_person", "google_ads"), ("anonymous_person", "meta")}
 
 
 def test_a_person_identity_no_longer_knows_is_a_violation(con):
@@ -185,7 +185,7 @@ def test_members_without_a_profile_never_leave(con):
     )
     counts = build_audience_payloads(con, RULES, "run-1")
     assert {(c.segment, c.destination): c.no_profile for c in counts if c.no_profile} == {
-        ("newsletter", "crm_file"): 1,
+        ("newsletter", "file"): 1,
         ("newsletter", "webhook"): 1,
     }
     assert all("p_erased" not in persons for persons in payload(con).values())
@@ -197,7 +197,7 @@ def test_a_segment_with_an_unknown_destination_or_purpose_names_its_file():
     ):
         audience_rules([segment("x", "advertising", ("tiktok",))], DESTINATIONS)
     with pytest.raises(ActivationConfigError, match=r"segment 'y': consent purpose 'spam'"):
-        audience_rules([segment("y", "spam", ("crm_file",), Audience.KNOWN)], DESTINATIONS)
+        audience_rules([segment("y", "spam", ("file",), Audience.KNOWN)], DESTINATIONS)
 
 
 def test_a_bare_membership_table_with_a_repeated_row_gives_one_payload_row(con):
@@ -223,6 +223,6 @@ def test_a_bare_membership_table_with_a_repeated_row_gives_one_payload_row(con):
     assert sorted(pid for pid, _, _ in rows) == sorted(granted)
     assert {(entered_at, attributes) for _, entered_at, attributes in rows} == {(None, "{}")}
     assert {(c.segment, c.destination): c.members for c in counts if c.members} == {
-        ("newsletter", "crm_file"): len(granted),
+        ("newsletter", "file"): len(granted),
         ("newsletter", "webhook"): len(granted),
     }

@@ -11,6 +11,8 @@ import duckdb
 import pytest
 
 from orchestration.activation.destinations import load_destinations
+from orchestration.activation.enforcement import audience_rules
+from orchestration.activation.segments import SEGMENTS_DIR, load_segment_definitions
 from orchestration.assets.exports import (
     ENFORCEMENT_CHECK,
     PAYLOADS_KEY,
@@ -25,7 +27,7 @@ from orchestration.settings import Settings
 from tests.activation.demo_segments import SEGMENTS, copy_warehouse, write_membership
 from tests.activation.loopback import loopback
 
-EXPORTS = {"exports/google_ads", "exports/meta_ads", "exports/crm_file", "exports/webhook"}
+EXPORTS = {"exports/google_ads", "exports/meta", "exports/file", "exports/webhook"}
 
 
 def segment_asset(name: str) -> dg.AssetsDefinition:
@@ -92,15 +94,15 @@ def test_the_demo_exports_to_every_destination_then_only_changes(warehouse, tmp_
                     "select destination, count(*) from activation.audience_payloads group by all"
                 ).fetchall()
             )
-        for destination in ("crm_file", "webhook"):
+        for destination in ("file", "webhook"):
             assert meta[f"exports/{destination}"]["adds"] == expected[destination] > 0
-        for destination in ("google_ads", "meta_ads"):
+        for destination in ("google_ads", "meta"):
             added = meta[f"exports/{destination}"]
             # Unmatchable members (no email, no phone) are counted, not sent.
             assert added["adds"] + added["unmatchable"] == expected[destination] > 0
         # One folder per destination and run; the webhook got JSON batches.
-        assert {Path(f).parts[0] for f in files(exports)} == {"google_ads", "meta_ads", "crm_file"}
-        for destination in ("google_ads", "meta_ads", "crm_file"):
+        assert {Path(f).parts[0] for f in files(exports)} == {"google_ads", "meta", "file"}
+        for destination in ("google_ads", "meta", "file"):
             (folder,) = {Path(f).parts[0] for f in files(exports / destination)}
             assert (exports / destination / folder / "manifest.json").exists()
         assert len(server.records("add")) == expected["webhook"]
@@ -110,7 +112,7 @@ def test_the_demo_exports_to_every_destination_then_only_changes(warehouse, tmp_
         )
         lines = summarise(first, Settings.from_env({}), 0).render()
         assert "activation enforcement: 0 violations" in lines
-        assert f"export crm_file: 3 segment(s), +{expected['crm_file']:,} added" in lines
+        assert f"export file: 3 segment(s), +{expected['file']:,} added" in lines
 
         before = files(exports)
         requests = len(server.requests)
@@ -124,10 +126,10 @@ def test_the_demo_exports_to_every_destination_then_only_changes(warehouse, tmp_
         third = materialize(
             warehouse,
             exports,
-            {"ops": {"exports__crm_file": {"config": {"full_resync": True}}}},
+            {"ops": {"exports__file": {"config": {"full_resync": True}}}},
         )
-    assert materialized(third)["exports/crm_file"]["adds"] == expected["crm_file"]
-    assert materialized(third)["exports/crm_file"]["full_resync"] is True
+    assert materialized(third)["exports/file"]["adds"] == expected["file"]
+    assert materialized(third)["exports/file"]["full_resync"] is True
     assert materialized(third)["exports/google_ads"]["adds"] == 0
 
 
@@ -169,11 +171,24 @@ def test_the_webhook_without_url_is_skipped_and_the_run_succeeds(warehouse, tmp_
     webhook = materialized(result)["exports/webhook"]
     assert webhook["status"] == "skipped"
     assert "set CDP_WEBHOOK_URL" in webhook[SUMMARY_KEY]
-    assert materialized(result)["exports/crm_file"]["adds"] > 0
+    assert materialized(result)["exports/file"]["adds"] > 0
 
 
 def test_no_segment_with_destinations_means_no_activation_assets():
     assert build_export_assets([], load_destinations()) == []
+
+
+def test_the_shipped_segments_and_destinations_fit_together():
+    segments = load_segment_definitions(SEGMENTS_DIR)
+    items = build_export_assets(segments, load_destinations())
+    keys = {key.to_user_string() for item in items for key in item.keys}
+    used = {name for definition in segments for name in definition.destinations}
+    assert keys == {"activation/audience_payloads"} | {f"exports/{name}" for name in used}
+    rules = {(r.segment, r.destination): r for r in audience_rules(segments, load_destinations())}
+    # Anonymous visitors may reach our own webhook, never an ad platform.
+    assert rules["pricing_page_visitors_no_purchase", "webhook"].known_only is False
+    assert all(r.known_only for r in rules.values() if r.destination in ("google_ads", "meta"))
+    assert rules["abandoned_cart_sms", "webhook"].purposes == ("sms_marketing",)
 
 
 def test_the_activation_definitions_wire_into_the_project(dbt_manifest, tmp_path, monkeypatch):
@@ -188,22 +203,30 @@ def test_the_activation_definitions_wire_into_the_project(dbt_manifest, tmp_path
             monkeypatch.setenv(name, os.environ[name])
         else:
             monkeypatch.delenv(name, raising=False)
-    segments = dg.Definitions(assets=[segment_asset(s.name) for s in SEGMENTS])
+    segments = load_segment_definitions(SEGMENTS_DIR)
+    # What definitions.py is to do (orchestration/assets/exports.py's docstring).
     merged = dg.Definitions.merge(
-        build_definitions(settings), segments, build_activation_definitions(SEGMENTS, settings)
+        build_definitions(settings), build_activation_definitions(segments, settings)
     )
     graph = merged.resolve_asset_graph()
     parents = {key.to_user_string() for key in graph.get(PAYLOADS_KEY).parent_keys}
-    assert {"marts/customer_profiles", "marts/suppression_list", "segments/newsletter"} <= parents
+    assert {"marts/customer_profiles", "marts/suppression_list"} <= parents
+    assert {f"segments/{s.name}" for s in segments} <= parents
     # Every input is an asset the project builds (no dangling key).
     executable = {key.to_user_string() for key in graph.executable_asset_keys}
     assert parents <= executable
     check = next(k for k in graph.asset_check_keys if k.name == ENFORCEMENT_CHECK)
     assert check.asset_key == PAYLOADS_KEY
-    for destination in ("google_ads", "meta_ads", "crm_file", "webhook"):
+    for destination in ("google_ads", "meta", "file", "webhook"):
         node = graph.get(dg.AssetKey(["exports", destination]))
         assert PAYLOADS_KEY in node.parent_keys
         assert node.group_name == "activation"
-    resource = merged.resources["exports_folder"]
-    assert Path(resource.path) == tmp_path / "exports"
-    assert merged.resolve_job_def("cdp_all") is not None
+    assert Path(merged.resources["exports_folder"].path) == tmp_path / "exports"
+    # The hourly job delivers what the hourly segments feed: the webhook export.
+    hourly = merged.resolve_job_def("hourly_segments")
+    selected = {key.to_user_string() for key in hourly.asset_layer.selected_asset_keys}
+    assert {
+        "segments/abandoned_cart",
+        "activation/audience_payloads",
+        "exports/webhook",
+    } <= selected

@@ -126,15 +126,15 @@ def test_a_new_person_id_with_the_same_email_removes_nothing(con, tmp_path):
 
 
 def test_full_resync_resends_every_member_and_still_removes(con, tmp_path):
-    files = destination("crm_file", "file")
-    write_payloads(con, "cart", "crm_file", [person(1), person(2)])
+    files = destination("file", "file")
+    write_payloads(con, "cart", "file", [person(1), person(2)])
     sync(con, files, tmp_path, "r1")
-    write_payloads(con, "cart", "crm_file", [person(2), person(3)])
+    write_payloads(con, "cart", "file", [person(2), person(3)])
     result = sync(con, files, tmp_path, "r2", minute=5, full_resync=True)
     assert (result.total("adds"), result.total("removes"), result.total("updates")) == (2, 1, 0)
-    folder = next(p for p in (tmp_path / "exports" / "crm_file").iterdir() if "r2" in p.name)
+    folder = next(p for p in (tmp_path / "exports" / "file").iterdir() if "r2" in p.name)
     assert [r["person_id"] for r in csv_rows(folder.glob("cart__add__*"))] == ["p00002", "p00003"]
-    assert list(state(con, "crm_file")) == ["p00002", "p00003"]
+    assert list(state(con, "file")) == ["p00002", "p00003"]
 
 
 # ---- failures and crashes ----------------------------------------------------------------
@@ -198,22 +198,22 @@ def crashing_files(target, after_batches: int):  # type: ignore[no-untyped-def]
 
 
 def test_a_crash_after_a_file_was_written_neither_loses_nor_duplicates(con, tmp_path):
-    meta = destination("meta_ads", "meta_custom_audiences", batch_size=4)
-    write_payloads(con, "cart", "meta_ads", [person(n) for n in range(1, 11)])
+    meta = destination("meta", "meta_custom_audiences", batch_size=4)
+    write_payloads(con, "cart", "meta", [person(n) for n in range(1, 11)])
     with pytest.raises(CrashAfter):
         sync(con, crashing_files(meta, after_batches=2), tmp_path, "r1")
-    assert len(state(con, "meta_ads")) == 4  # batch 1 acknowledged, batch 2 not recorded
+    assert len(state(con, "meta")) == 4  # batch 1 acknowledged, batch 2 not recorded
     assert [row[1:3] for row in outbox(con)] == [("add", 4), ("add", 2)]
 
-    healthy = destination("meta_ads", "meta_custom_audiences", batch_size=4)
+    healthy = destination("meta", "meta_custom_audiences", batch_size=4)
     result = sync(con, healthy, tmp_path, "r2", minute=5)
     # Batch 2's file was already there: acknowledged without writing it again.
     assert (result.total("batches_already_delivered"), result.total("batches_sent")) == (1, 1)
-    files = sorted((tmp_path / "exports" / "meta_ads").glob("*/cart__add__*.csv"))
+    files = sorted((tmp_path / "exports" / "meta").glob("*/cart__add__*.csv"))
     assert len(files) == 3
     emails = [row["EMAIL"] for row in csv_rows(files)]
     assert sorted(emails) == sorted(sha256(f"member{n}@example.com") for n in range(1, 11))
-    assert len(state(con, "meta_ads")) == 10
+    assert len(state(con, "meta")) == 10
     assert outbox(con) == []
 
 
