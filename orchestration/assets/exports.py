@@ -5,8 +5,15 @@ them, and one export asset per destination (docs/activation.md).
         -> activation/audience_payloads   (+ blocking check: consent, erasure, anonymous)
         -> exports/<destination>          (one asset per destination: the diff sync)
 
-`build_activation_definitions(segments, settings)` is what definitions.py merges in; the
-segment definitions come from the segment YAML files (orchestration/activation/segments).
+`build_activation_definitions(segments, settings)` is what definitions.py merges in, with
+the segment definitions it already loads:
+
+    definitions = dg.Definitions.merge(
+        definitions, build_activation_definitions(segments, settings)
+    )
+
+(before `with_quality_checks`); it brings the `exports_folder` resource and uses the
+project's `warehouse` resource.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the annotations.
