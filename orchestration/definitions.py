@@ -8,6 +8,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.activation import segments as segment_files
 from orchestration.activation.model import Refresh
 from orchestration.assets.dbt import cdp_dbt_models, cdp_dbt_profiles
+from orchestration.assets.exports import build_activation_definitions
 from orchestration.assets.ingestion import raw_tables
 from orchestration.assets.predictions import customer_predictions
 from orchestration.assets.segments import build_segment_assets
@@ -52,6 +53,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         },
         # DuckDB takes one writer at a time: steps run one after another in one process.
         executor=dg.in_process_executor,
+    )
+    # Activation: the payloads that may leave (consent and erasure enforced, with a
+    # blocking check) and one export asset per destination (docs/activation.md).
+    definitions = dg.Definitions.merge(
+        definitions, build_activation_definitions(segments, settings)
     )
     # Data quality: the GX suites in orchestration/quality/suites/ as asset checks on
     # the assets above (docs/data-quality.md).
