@@ -16,6 +16,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.activation.segments import SEGMENTS_DIR, load_segment_definitions
 from orchestration.assets.serving import SERVING_KEY
 from orchestration.definitions import build_definitions
 from orchestration.quality.results import RESULTS_TABLE
@@ -25,6 +26,7 @@ from tests.quality.helpers import by_check, copy_warehouse, failed, run_suites
 
 pytestmark = pytest.mark.slow
 
+SEGMENT_CHECK = "segment_size_within_band_of_previous_run"
 MARTS_SUITES = {
     "marts/consent_never_null",
     "marts/profile_completeness",
@@ -97,6 +99,10 @@ def test_on_the_demo_every_marts_check_passes_and_the_serving_copy_runs(
         "marts/fct_orders:revenue_not_negative",
         "marts/identity_map:identity_health_within_bounds",
     }
+    # Every shipped segment is guarded (the suite's key pattern segments/*).
+    segments = {f"segments/{d.name}" for d in load_segment_definitions(SEGMENTS_DIR)}
+    assert segments
+    assert {name.split(":")[0] for name in checks if name.endswith(SEGMENT_CHECK)} == segments
     assert all(e.passed for e in checks.values())
     assert materialized(result) == {SERVING_KEY.to_user_string()}
 
@@ -152,6 +158,37 @@ def test_a_fault_planted_in_a_mart_fails_its_check_which_blocks_the_serving_copy
         ).fetchall()
     assert [row[0] for row in history] == [True, False]
     assert json.loads(history[-1][1])["unexpected_rows"]
+
+
+def test_a_segment_collapsing_to_zero_after_a_normal_run_blocks_the_serving_copy(
+    demo_build, tmp_path, restore_environ
+):
+    warehouse = copy_warehouse(demo_build, tmp_path)
+    check = f"segments/churn_risk:{SEGMENT_CHECK}"
+
+    def evaluation(member_count: int) -> dg.ExecuteInProcessResult:
+        """A new evaluation of churn_risk lands in segment_sizes, then the checks run."""
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(
+                "insert into marts.segment_sizes "
+                "values ('churn_risk', now()::timestamp, ?, 0, 0, 'planted')",
+                [member_count],
+            )
+        return run_marts_checks(warehouse, tmp_path)
+
+    normal = evaluation(120)
+    assert normal.success
+    assert evaluations(normal)[check].passed
+    assert SERVING_KEY.to_user_string() in materialized(normal)
+
+    collapsed = evaluation(0)
+    assert not collapsed.success
+    checks = evaluations(collapsed)
+    assert {name for name, e in checks.items() if not e.passed} == {check}
+    assert checks[check].blocking
+    assert SERVING_KEY.to_user_string() not in materialized(collapsed)
+    (row,) = checks[check].metadata["unexpected_rows"].value
+    assert (row["member_count"], row["member_count_ratio_to_previous"]) == (0, 0.0)
 
 
 def test_order_counts_that_disagree_with_fct_orders_fail_with_the_persons(demo_build, tmp_path):
