@@ -82,13 +82,21 @@ def parse_summary(stdout: str) -> PrintedSummary:
 
 
 def manifest_counts() -> tuple[int, int]:
-    """(dbt models, dbt data tests attached to one model = Dagster asset checks)."""
+    """(dbt models, asset checks of the job `cdp run` executes: dbt tests, GX suites and
+    the activation check), with the default settings a user's shell has."""
     manifest = json.loads(MANIFEST.read_text())
-    nodes = manifest["nodes"].values()
-    models = sum(node["resource_type"] == "model" for node in nodes)
-    checks = sum(
-        node["resource_type"] == "test" and bool(node.get("attached_node")) for node in nodes
-    )
+    models = sum(node["resource_type"] == "model" for node in manifest["nodes"].values())
+    from orchestration.definitions import build_definitions
+    from orchestration.settings import Settings
+
+    saved = dict(os.environ)
+    try:
+        definitions = build_definitions(Settings.from_env({}))
+        checks = len(definitions.resolve_asset_graph().asset_check_keys)
+    finally:
+        # build_definitions exports its settings to the environment (for dbt).
+        os.environ.clear()
+        os.environ.update(saved)
     return models, checks
 
 
