@@ -16,6 +16,31 @@ from orchestration.quality.suite_files import BandSpec, Suite, Target, render_te
 SAMPLE_SEED = 42
 
 
+LINEAGE_COLUMNS = {"_file": "varchar", "_row_number": "bigint", "_loaded_at": "timestamp"}
+
+
+def raw_schema_with_lineage(con: duckdb.DuckDBPyConnection, raw_schema: str) -> str:
+    """The schema suites read raw tables from: `raw_schema` itself when its tables carry
+    the lineage columns (file ingestion), else `temp`, holding one view per raw table with
+    the missing lineage columns as NULLs (tables an EL tool landed). A suite joining raw
+    rows to staged rows by lineage then finds no partner instead of failing to bind."""
+    rows = con.execute(
+        "select table_name, list(lower(column_name)) from information_schema.columns "
+        "where table_schema = ? and table_catalog = current_database() group by table_name",
+        [raw_schema],
+    ).fetchall()
+    missing = {table: [c for c in LINEAGE_COLUMNS if c not in columns] for table, columns in rows}
+    if not any(missing.values()):
+        return raw_schema
+    for table, columns in missing.items():
+        added = "".join(f", cast(null as {LINEAGE_COLUMNS[c]}) as {c}" for c in columns)
+        con.execute(
+            f"create or replace temp view {_quote(table)} as "
+            f"select *{added} from {_quote(raw_schema)}.{_quote(table)}"
+        )
+    return "temp"
+
+
 def resolve_parameters(
     con: duckdb.DuckDBPyConnection, suite: Suite, target: Target, raw_schema: str
 ) -> dict[str, Any]:
@@ -25,7 +50,7 @@ def resolve_parameters(
         **target.parameters,
         "schema": target.asset_key[0],
         "name": target.asset_key[-1],
-        "raw_schema": raw_schema,
+        "raw_schema": raw_schema_with_lineage(con, raw_schema),
     }
     for name, query in suite.spec.parameter_queries.items():
         rows = con.execute(render_template(query, values)).fetchall()
