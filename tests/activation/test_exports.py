@@ -17,7 +17,6 @@ from orchestration.assets.exports import (
     ENFORCEMENT_CHECK,
     PAYLOADS_KEY,
     ExportsFolderResource,
-    build_activation_definitions,
     build_export_assets,
 )
 from orchestration.reports import SUMMARY_KEY
@@ -204,10 +203,7 @@ def test_the_activation_definitions_wire_into_the_project(dbt_manifest, tmp_path
         else:
             monkeypatch.delenv(name, raising=False)
     segments = load_segment_definitions(SEGMENTS_DIR)
-    # What definitions.py is to do (orchestration/assets/exports.py's docstring).
-    merged = dg.Definitions.merge(
-        build_definitions(settings), build_activation_definitions(segments, settings)
-    )
+    merged = build_definitions(settings)
     graph = merged.resolve_asset_graph()
     parents = {key.to_user_string() for key in graph.get(PAYLOADS_KEY).parent_keys}
     assert {"marts/customer_profiles", "marts/suppression_list"} <= parents
