@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,21 @@ import pyarrow as pa
 import pytest
 
 from orchestration.dbt_inprocess import OperationRun, run_operation
+
+# The input tables of the resolve_identity macros, as the property tests build them:
+# node ids are BLOCK apart per generated graph, every node first seen from T0 on.
+TYPES = ["customer_id", "contact_id", "email", "phone", "anonymous_id", "device_id"]
+NODE_SCHEMA = pa.schema(
+    [
+        ("node_id", pa.int64()),
+        ("identifier_type", pa.string()),
+        ("identifier_value", pa.string()),
+        ("first_seen_at", pa.timestamp("us")),
+    ]
+)
+EDGE_SCHEMA = pa.schema([("src", pa.int64()), ("dst", pa.int64()), ("tier", pa.int64())])
+BLOCK = 1_000
+T0 = datetime(2026, 1, 1)
 
 PASSES_LINE = re.compile(r"after (\d+) passes and (\d+) fallback passes")
 

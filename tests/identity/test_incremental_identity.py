@@ -7,26 +7,12 @@ second run must equal resolve_identity on the second state alone.
 """
 
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import Warehouse
-
-TYPES = ["customer_id", "contact_id", "email", "phone", "anonymous_id", "device_id"]
-NODE_SCHEMA = pa.schema(
-    [
-        ("node_id", pa.int64()),
-        ("identifier_type", pa.string()),
-        ("identifier_value", pa.string()),
-        ("first_seen_at", pa.timestamp("us")),
-    ]
-)
-EDGE_SCHEMA = pa.schema([("src", pa.int64()), ("dst", pa.int64()), ("tier", pa.int64())])
-BLOCK = 1_000
-T0 = datetime(2026, 1, 1)
+from .conftest import BLOCK, EDGE_SCHEMA, NODE_SCHEMA, T0, TYPES, Warehouse
 
 
 def two_states(seed: int, graphs: int) -> tuple[list, list, list, list]:
