@@ -1,9 +1,10 @@
 """Predictive traits: purchase propensity in the next 30 days, and churn risk.
 
-Trained on a time split: features as of a cut-off 30 days before "now" (the build's
-as_of), labels from the 30 days after the cut-off; evaluated on a holdout of persons
-against a recency-only baseline; then applied to features as of now. Deterministic for a
-given seed and data.
+Trained on a time split that the dbt model `customer_features` lays out
+(dbt_project/models/marts/ml/): features as of a cut-off 30 days before "now" (the build's
+as_of) with labels from the 30 days after it (`training`), and the same features as of
+now (`scoring`). Here the model is only fitted, evaluated on a holdout of persons against
+a recency-only baseline, and applied: no SQL. Deterministic for a given seed and data.
 
 * purchase: will the person place a revenue order (paid/fulfilled) in the next 30 days?
 * churn: will a person active in the last 90 days show no visit and no order in the next
@@ -14,116 +15,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import duckdb
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
-HORIZON_DAYS = 30
 HOLDOUT_SHARE = 5  # one person in five (by a hash of the person id) is held out
 MIN_TRAINING_ROWS = 100
-
-FEATURES_SQL = """
-with
-events as (
-    select person_id, event_at, event_name, event_type, is_email_event, session_id
-    from marts.fct_events
-    where person_id is not null and event_at <= $cutoff
-),
-orders as (
-    select person_id, created_at, total_usd, is_revenue
-    from marts.fct_orders
-    where person_id is not null and created_at <= $cutoff
-),
-event_features as (
-    select
-        person_id,
-        date_diff('second', max(event_at) filter (where not is_email_event), $cutoff) / 86400.0
-            as days_since_last_visit,
-        date_diff('second', min(event_at), $cutoff) / 86400.0 as tenure_days,
-        count(*) filter (where not is_email_event and event_at > $cutoff - interval 7 day)
-            as events_7d,
-        count(*) filter (where not is_email_event and event_at > $cutoff - interval 30 day)
-            as events_30d,
-        count(*) filter (where not is_email_event and event_at > $cutoff - interval 90 day)
-            as events_90d,
-        count(distinct session_id) filter (where event_at > $cutoff - interval 30 day)
-            as sessions_30d,
-        count(*) filter (
-            where event_name = 'Product Viewed' and event_at > $cutoff - interval 30 day
-        ) as product_views_30d,
-        count(*) filter (
-            where event_name = 'Product Added' and event_at > $cutoff - interval 30 day
-        ) as products_added_30d,
-        count(*) filter (
-            where event_name = 'Checkout Started' and event_at > $cutoff - interval 30 day
-        ) as checkouts_30d,
-        count(*) filter (
-            where event_name = 'Email Opened' and event_at > $cutoff - interval 30 day
-        ) as email_opens_30d,
-        count(*) filter (
-            where event_name = 'Email Clicked' and event_at > $cutoff - interval 30 day
-        ) as email_clicks_30d
-    from events
-    group by person_id
-),
-order_features as (
-    select
-        person_id,
-        count(*) filter (where is_revenue) as orders,
-        coalesce(sum(total_usd) filter (where is_revenue), 0)::double as revenue_usd,
-        count(*) filter (where is_revenue and created_at > $cutoff - interval 90 day)
-            as orders_90d,
-        date_diff('second', max(created_at) filter (where is_revenue), $cutoff) / 86400.0
-            as days_since_last_order
-    from orders
-    group by person_id
-),
-persons as (
-    select person_id from event_features union select person_id from order_features
-)
-select
-    persons.person_id,
-    event_features.days_since_last_visit,
-    event_features.tenure_days,
-    coalesce(event_features.events_7d, 0) as events_7d,
-    coalesce(event_features.events_30d, 0) as events_30d,
-    coalesce(event_features.events_90d, 0) as events_90d,
-    coalesce(event_features.sessions_30d, 0) as sessions_30d,
-    coalesce(event_features.product_views_30d, 0) as product_views_30d,
-    coalesce(event_features.products_added_30d, 0) as products_added_30d,
-    coalesce(event_features.checkouts_30d, 0) as checkouts_30d,
-    coalesce(event_features.email_opens_30d, 0) as email_opens_30d,
-    coalesce(event_features.email_clicks_30d, 0) as email_clicks_30d,
-    coalesce(order_features.orders, 0) as orders,
-    coalesce(order_features.revenue_usd, 0) as revenue_usd,
-    coalesce(order_features.orders_90d, 0) as orders_90d,
-    order_features.days_since_last_order
-from persons
-left join event_features on persons.person_id = event_features.person_id
-left join order_features on persons.person_id = order_features.person_id
-order by persons.person_id
-"""
-
-LABELS_SQL = """
-select
-    person_id,
-    max(case when source = 'order' then 1 else 0 end) as purchased,
-    max(1) as active
-from (
-    select person_id, 'order' as source from marts.fct_orders
-    where person_id is not null and is_revenue
-        and created_at > $cutoff and created_at <= $horizon
-    union all
-    select person_id, 'visit' as source from marts.fct_events
-    where person_id is not null and not is_email_event
-        and event_at > $cutoff and event_at <= $horizon
-) as after_cutoff
-group by person_id
-"""
 
 FEATURE_COLUMNS = [
     "days_since_last_visit",
@@ -144,13 +44,19 @@ FEATURE_COLUMNS = [
 ]
 
 
-def features_as_of(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> pd.DataFrame:
-    return con.execute(FEATURES_SQL, {"cutoff": cutoff}).df()
+TRAINING = "training"
+SCORING = "scoring"
 
 
-def labels_after(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> pd.DataFrame:
-    horizon = cutoff + timedelta(days=HORIZON_DAYS)
-    return con.execute(LABELS_SQL, {"cutoff": cutoff, "horizon": horizon}).df()
+def split_feature_sets(features: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The training and scoring rows of `customer_features`, each in person order (the
+    fit is deterministic for a given row order, whatever order the warehouse returns)."""
+
+    def one(name: str) -> pd.DataFrame:
+        rows = features[features["feature_set"] == name]
+        return rows.sort_values("person_id", kind="stable").reset_index(drop=True)
+
+    return one(TRAINING), one(SCORING)
 
 
 def is_holdout(person_id: str) -> bool:
@@ -222,23 +128,26 @@ def _train_target(
 
 @dataclass
 class PredictionRun:
-    as_of: datetime
-    cutoff: datetime
+    as_of: datetime | None  # None when the warehouse has no person with features yet
+    cutoff: datetime | None
     purchase: TargetResult
     churn: TargetResult
     predictions: pd.DataFrame
 
 
-def predict(con: duckdb.DuckDBPyConnection, as_of: datetime, seed: int = 42) -> PredictionRun:
-    """Train both targets on the time split and score everyone as of `as_of`."""
-    cutoff = as_of - timedelta(days=HORIZON_DAYS)
-    training = features_as_of(con, cutoff)
-    labels = labels_after(con, cutoff).set_index("person_id")
-    purchased = training["person_id"].map(labels["purchased"]).fillna(0).astype(int)
-    came_back = training["person_id"].map(labels["active"]).fillna(0).astype(int)
+def _as_of(frame: pd.DataFrame) -> datetime | None:
+    return frame["features_as_of_at"].iloc[0].to_pydatetime() if len(frame) else None
+
+
+def predict(features: pd.DataFrame, seed: int = 42) -> PredictionRun:
+    """Train both targets on the `training` rows of `customer_features` and score its
+    `scoring` rows (everyone as of now)."""
+    training, scoring = split_feature_sets(features)
+    as_of, cutoff = _as_of(scoring), _as_of(training)
+    purchased = training["has_purchased_after"].astype(bool).astype(int)
+    came_back = training["was_active_after"].astype(bool).astype(int)
     recency = recency_days(training)
 
-    scoring = features_as_of(con, as_of)
     purchase = _train_target("purchase_30d", training, purchased, -recency, scoring, seed)
 
     # Churn is asked of people active in the 90 days before the cut-off.
@@ -255,5 +164,5 @@ def predict(con: duckdb.DuckDBPyConnection, as_of: datetime, seed: int = 42) -> 
     predictions = pd.DataFrame({"person_id": scoring["person_id"]})
     predictions["purchase_propensity_30d"] = predictions["person_id"].map(purchase.scores)
     predictions["churn_risk"] = predictions["person_id"].map(churn.scores)
-    predictions["predicted_at"] = pd.Timestamp(as_of)
+    predictions["predicted_at"] = pd.Timestamp(as_of) if as_of is not None else pd.NaT
     return PredictionRun(as_of, cutoff, purchase, churn, predictions)

@@ -1,12 +1,53 @@
-"""`marts.customer_predictions`: predictive traits from scikit-learn (see predictions.py)."""
+"""`marts.customer_predictions`: predictive traits from scikit-learn (see predictions.py).
+
+dbt builds the features (`customer_features`, in the first dbt step); this asset reads that
+relation whole, fits, scores and writes the predictions back. The warehouse is touched only
+by `read_features` and `write_predictions`.
+"""
+
+import json
+from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
 
 from orchestration.predictions import PredictionRun, TargetResult, predict
+from orchestration.project import dbt_project
 from orchestration.reports import SUMMARY_KEY
 from orchestration.resources import WarehouseResource
 
 PREDICTIONS_KEY = dg.AssetKey(["marts", "customer_predictions"])
+FEATURES_MODEL = "customer_features"
+FEATURES_KEY = dg.AssetKey(["marts", FEATURES_MODEL])
+PREDICTIONS_RELATION = "marts.customer_predictions"
+
+
+def dbt_relation(model: str, manifest_path: Path | None = None) -> str:
+    """`schema.alias` of a model of this project, as the dbt manifest names it (so a
+    schema or alias configured in dbt is followed here)."""
+    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text())
+    node = manifest["nodes"][f"model.cdp.{model}"]
+    return f'"{node["schema"]}"."{node["alias"]}"'
+
+
+def read_features(warehouse: WarehouseResource) -> pa.Table:
+    """The whole `customer_features` relation."""
+    relation = dbt_relation(FEATURES_MODEL)
+    with warehouse.connect(read_only=True) as con:
+        return con.sql(f"select * from {relation}").to_arrow_table()
+
+
+def write_predictions(warehouse: WarehouseResource, predictions: pa.Table) -> None:
+    """Replace `marts.customer_predictions` (read back by dbt as source `ml`)."""
+    with warehouse.connect() as con:
+        con.register("predictions_frame", predictions)
+        con.execute(
+            f"create or replace table {PREDICTIONS_RELATION} as select person_id, "
+            "purchase_propensity_30d::double as purchase_propensity_30d, "
+            "churn_risk::double as churn_risk, predicted_at::timestamp as predicted_at "
+            "from predictions_frame"
+        )
+        con.unregister("predictions_frame")
 
 
 class PredictionConfig(dg.Config):
@@ -47,33 +88,21 @@ def _summary(run: PredictionRun) -> str:
 @dg.asset(
     key=PREDICTIONS_KEY,
     group_name="profiles",
-    deps=[
-        dg.AssetKey(["marts", "fct_events"]),
-        dg.AssetKey(["marts", "fct_orders"]),
-        dg.AssetKey(["intermediate", "int_as_of"]),
-    ],
+    deps=[FEATURES_KEY],
     kinds={"python", "scikitlearn", "duckdb"},
     owners=["team:data-science"],
     description=(
-        "Purchase propensity (next 30 days) and churn risk per person, trained on a time "
-        "split (features as of a cut-off, labels from the 30 days after) with a holdout "
+        "Purchase propensity (next 30 days) and churn risk per person, trained on the time "
+        "split of customer_features (features as of a cut-off, labels from the 30 days "
+        "after) with a holdout "
         "ROC AUC compared to a recency-only baseline. Joined into customer_profiles."
     ),
 )
 def customer_predictions(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: PredictionConfig
 ) -> dg.MaterializeResult:
-    with warehouse.connect() as con:
-        (as_of,) = con.execute("select as_of_at from intermediate.int_as_of").fetchone()
-        run = predict(con, as_of, seed=config.seed)
-        con.register("predictions_frame", run.predictions)
-        con.execute(
-            "create or replace table marts.customer_predictions as select person_id, "
-            "purchase_propensity_30d::double as purchase_propensity_30d, "
-            "churn_risk::double as churn_risk, predicted_at::timestamp as predicted_at "
-            "from predictions_frame"
-        )
-        con.unregister("predictions_frame")
+    run = predict(read_features(warehouse).to_pandas(), seed=config.seed)
+    write_predictions(warehouse, pa.Table.from_pandas(run.predictions, preserve_index=False))
     for result in (run.purchase, run.churn):
         if result.trained and result.holdout_auc <= result.baseline_auc:
             context.log.warning(
