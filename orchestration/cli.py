@@ -71,12 +71,13 @@ def run(
 @click.option("--port", default=3000, show_default=True)
 def ui(port: int) -> None:
     """Start the Dagster UI (webserver + daemon) for this project."""
-    from orchestration.runner import ensure_dagster_home, prepare_dbt_manifest
+    from orchestration.environment import prepare_process
+    from orchestration.runner import ensure_dagster_home
 
     ensure_dagster_home()
-    prepare_dbt_manifest()
-    os.environ.update(Settings.from_env().as_env())
-    command = ["dagster", "dev", "-m", "orchestration.definitions", "-p", str(port)]
+    # Exported for the webserver and daemon too; the code location prepares itself.
+    prepare_process(Settings.from_env())
+    command = ["dagster", "dev", "-m", "orchestration.code_location", "-p", str(port)]
     os.execvp(command[0], command)
 
 

@@ -1,6 +1,8 @@
-"""The one `dg.Definitions` of the project: what the UI shows and `cdp run` executes."""
+"""The one `dg.Definitions` of the project: what the UI shows and `cdp run` executes.
 
-import os
+Built purely from a `Settings`: no environment is read or written here. The entry points
+(code_location.py for Dagster's tools, runner.py for `cdp run`) prepare the process first.
+"""
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -16,7 +18,7 @@ from orchestration.assets.serving import ServingFolderResource, build_serving_as
 from orchestration.checks.quality import with_quality_checks
 from orchestration.jobs import cdp_all_job, hourly_segments_job
 from orchestration.project import dbt_project
-from orchestration.resources import RawFolderResource, WarehouseResource
+from orchestration.resources import RawFolderResource, SettingsResource, WarehouseResource
 from orchestration.schedules import daily_full_graph, hourly_time_sensitive_segments
 from orchestration.sensors import raw_folder_sensor
 from orchestration.settings import PROJECT_ROOT, Settings
@@ -25,10 +27,9 @@ from orchestration.settings import PROJECT_ROOT, Settings
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Definitions wired to one warehouse and raw folder.
 
-    The settings are also exported to the environment: profiles.yml reads
-    CDP_WAREHOUSE through `env_var`, and the dbt subprocess inherits our environment.
+    dbt reads the same settings from the environment (profiles.yml: `env_var`): the
+    entry point exports them (environment.prepare_process) before a run.
     """
-    os.environ.update(settings.as_env())
     # With raw tables landed by an EL tool (CDP_RAW_SCHEMA), the dbt sources stand for
     # external assets and no file is ingested.
     ingestion = [raw_tables] if settings.ingests_files else []
@@ -49,6 +50,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "warehouse": WarehouseResource(path=str(settings.warehouse)),
             "raw_folder": RawFolderResource(path=str(settings.raw_dir)),
             "serving_folder": ServingFolderResource(path=str(settings.serving_dir)),
+            "settings": SettingsResource.from_settings(settings),
             "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(PROJECT_ROOT)),
         },
         # DuckDB takes one writer at a time: steps run one after another in one process.
@@ -62,6 +64,3 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # Data quality: the GX suites in orchestration/quality/suites/ as asset checks on
     # the assets above (docs/data-quality.md).
     return with_quality_checks(definitions, settings)
-
-
-defs = build_definitions(Settings.from_env())

@@ -10,6 +10,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.settings import Settings
+
 # DuckDB allows one writing process per file; a BI tool or a second run holding the
 # file is the usual cause of a lock error, so the message says so.
 _LOCK_RETRIES = 5
@@ -52,6 +54,23 @@ def _connect_with_retry(path: Path, read_only: bool) -> duckdb.DuckDBPyConnectio
                 ) from error
             time.sleep(2**attempt)
     raise AssertionError("unreachable")
+
+
+class SettingsResource(dg.ConfigurableResource):
+    """The run's Settings, for assets that need more than a path (e.g. whether raw tables
+    are ingested from files): handed in, never read from the environment by an asset."""
+
+    # Settings.as_env(): the CDP_* variables. (Not named `env`: Dagster reads a config
+    # value {"env": ...} as an environment-variable reference.)
+    variables: dict[str, str]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SettingsResource:
+        return cls(variables=settings.as_env())
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_env(self.variables)
 
 
 class RawFolderResource(dg.ConfigurableResource):

@@ -16,6 +16,7 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.environment import prepare_process
 from orchestration.reports import SUMMARY_KEY
 from orchestration.settings import PROJECT_ROOT, Settings
 
@@ -39,13 +40,6 @@ def ensure_dagster_home() -> Path:
         config.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
-
-
-def prepare_dbt_manifest() -> None:
-    """Parse the dbt project so the dbt assets load the current models (a few seconds)."""
-    from orchestration.project import dbt_project
-
-    dbt_project.preparer.prepare(dbt_project)
 
 
 @dataclass
@@ -185,8 +179,7 @@ def run_pipeline(
     log_level: str = "WARNING",
 ) -> RunSummary:
     """Materialise the whole graph into `settings.warehouse` and summarise the run."""
-    os.environ.update(settings.as_env())
-    prepare_dbt_manifest()
+    prepare_process(settings)
     from orchestration.definitions import build_definitions
 
     definitions = build_definitions(settings)

@@ -11,8 +11,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.environment import prepare_dbt_manifest
 from orchestration.generate import generate_raw_folder
-from orchestration.runner import RunSummary, prepare_dbt_manifest, run_pipeline
+from orchestration.runner import RunSummary, run_pipeline
 from orchestration.settings import PROJECT_ROOT, Settings
 
 SEEDS = PROJECT_ROOT / "seeds"

@@ -14,8 +14,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from orchestration.dbt_args import dbt_build_args
 from orchestration.project import dbt_project
 from orchestration.reports import model_reports
-from orchestration.resources import WarehouseResource
-from orchestration.settings import Settings
+from orchestration.resources import SettingsResource, WarehouseResource
 from orchestration.translator import CdpDbtTranslator
 
 AFTER_PYTHON_ASSETS = "source:ml+"
@@ -32,6 +31,7 @@ def _build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
+    settings: SettingsResource,
     config: DbtBuildConfig,
 ) -> Iterator[Any]:
     # dbt's unit tests run against the contract's own raw schema (file ingestion, as in
@@ -39,7 +39,7 @@ def _build(
     args = dbt_build_args(
         full_refresh=config.full_refresh,
         fail_fast=config.fail_fast,
-        unit_tests=Settings.from_env().ingests_files,
+        unit_tests=settings.settings.ingests_files,
     )
     yield from dbt.cli(args, context=context).stream()
     # dbt has exited and released the DuckDB file: read back what people should see.
@@ -59,9 +59,10 @@ def cdp_dbt_models(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
+    settings: SettingsResource,
     config: DbtBuildConfig,
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, warehouse, config)
+    yield from _build(context, dbt, warehouse, settings, config)
 
 
 @dbt_assets(
@@ -75,9 +76,10 @@ def cdp_dbt_profiles(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
+    settings: SettingsResource,
     config: DbtBuildConfig,
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, warehouse, config)
+    yield from _build(context, dbt, warehouse, settings, config)
 
 
 DBT_STEPS = ("cdp_dbt_models", "cdp_dbt_profiles")

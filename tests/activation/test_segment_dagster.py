@@ -32,9 +32,9 @@ SHIPPED = {
 
 @pytest.fixture(scope="module")
 def definitions(dbt_manifest: Path) -> dg.Definitions:
-    from orchestration.definitions import defs
+    from orchestration.code_location import defs
 
-    return defs
+    return defs()
 
 
 def parents(graph, name: str) -> set[str]:

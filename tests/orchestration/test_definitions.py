@@ -16,9 +16,9 @@ from orchestration.settings import PROJECT_ROOT
 
 @pytest.fixture(scope="module")
 def definitions(dbt_manifest: Path) -> dg.Definitions:
-    from orchestration.definitions import defs
+    from orchestration.code_location import defs
 
-    return defs
+    return defs()
 
 
 def test_definitions_load_with_one_asset_per_raw_table_and_the_dbt_models(definitions):
@@ -54,7 +54,7 @@ def test_dagster_cli_validates_the_code_location(dbt_manifest):
             "definitions",
             "validate",
             "-m",
-            "orchestration.definitions",
+            "orchestration.code_location",
         ],
         cwd=PROJECT_ROOT,
         capture_output=True,

@@ -98,20 +98,20 @@ def by_check(outcomes: list[Outcome]) -> dict[str, Outcome]:
 def resolved_suites() -> list[Suite]:
     """The repo's suites with their targets in the project's definitions (key patterns
     such as `segments/*` resolved against the assets there are)."""
-    from orchestration.definitions import defs
+    from orchestration.code_location import defs
 
-    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    keys = {key.to_user_string() for key in defs().resolve_asset_graph().get_all_asset_keys()}
     return resolve_guarded_assets(load_suites(), keys)
 
 
 def gx_check_names() -> set[str]:
     """`asset:check` of every GX check in the project's definitions (key patterns such as
     `segments/*` resolved against the assets there are)."""
-    from orchestration.definitions import defs
+    from orchestration.code_location import defs
 
     return {
         key.to_user_string()
-        for checks in defs.asset_checks or []
+        for checks in defs().asset_checks or []
         if checks.node_def.name.startswith("gx_")
         for key in checks.check_keys
     }
