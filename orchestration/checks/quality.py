@@ -26,8 +26,8 @@ from orchestration.quality.suite_files import (
     load_suites,
     resolve_guarded_assets,
 )
+from orchestration.reports import SUMMARY_KEY
 from orchestration.resources import WarehouseResource
-from orchestration.runner import SUMMARY_KEY
 from orchestration.settings import PROJECT_ROOT, Settings
 
 
