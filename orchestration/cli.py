@@ -49,7 +49,7 @@ def run(
 ) -> None:
     """Materialise the whole asset graph (ingestion -> dbt -> activation) in-process."""
     from orchestration.activation.segments import SegmentDefinitionError
-    from orchestration.runner import run_pipeline
+    from orchestration.pipeline import run_pipeline
 
     settings = Settings.from_env().with_overrides(
         raw_dir=raw_dir, warehouse=warehouse, exports_dir=exports_dir, raw_schema=raw_schema
@@ -72,7 +72,7 @@ def run(
 def ui(port: int) -> None:
     """Start the Dagster UI (webserver + daemon) for this project."""
     from orchestration.environment import prepare_process
-    from orchestration.runner import ensure_dagster_home
+    from orchestration.pipeline import ensure_dagster_home
 
     ensure_dagster_home()
     # Exported for the webserver and daemon too; the code location prepares itself.

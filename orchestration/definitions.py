@@ -1,7 +1,7 @@
 """The one `dg.Definitions` of the project: what the UI shows and `cdp run` executes.
 
 Built purely from a `Settings`: no environment is read or written here. The entry points
-(code_location.py for Dagster's tools, runner.py for `cdp run`) prepare the process first.
+(code_location.py for Dagster's tools, pipeline.py for `cdp run`) prepare the process first.
 """
 
 import dagster as dg

@@ -13,7 +13,7 @@ import pytest
 
 from orchestration.environment import prepare_dbt_manifest
 from orchestration.generate import generate_raw_folder
-from orchestration.runner import RunSummary, run_pipeline
+from orchestration.pipeline import RunSummary, run_pipeline
 from orchestration.settings import PROJECT_ROOT, Settings
 
 SEEDS = PROJECT_ROOT / "seeds"

@@ -19,9 +19,9 @@ from orchestration.assets.exports import (
     ExportsFolderResource,
     build_export_assets,
 )
+from orchestration.pipeline import summarise
 from orchestration.reports import SUMMARY_KEY
 from orchestration.resources import WarehouseResource
-from orchestration.runner import summarise
 from orchestration.settings import Settings
 from tests.activation.demo_segments import SEGMENTS, copy_warehouse, write_membership
 from tests.activation.loopback import loopback

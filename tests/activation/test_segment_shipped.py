@@ -15,7 +15,7 @@ import pytest
 
 from orchestration.activation.membership import check_schema, evaluate_segment, read_as_of
 from orchestration.activation.segments import load_segment_definitions
-from orchestration.runner import RunSummary
+from orchestration.pipeline import RunSummary
 
 HOUR = pd.Timedelta(hours=1)
 CART_EVENTS = ("Product Added", "Checkout Started")

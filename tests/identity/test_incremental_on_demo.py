@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.runner import run_pipeline
+from orchestration.pipeline import run_pipeline
 from orchestration.settings import Settings
 from tests.conftest import SEEDS, build_warehouse
 

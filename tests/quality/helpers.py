@@ -11,10 +11,10 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.pipeline import RunSummary
 from orchestration.quality.results import write_results
 from orchestration.quality.suite_files import Suite, load_suites, resolve_guarded_assets
 from orchestration.quality.validation import DataDocs, Outcome, validate_target
-from orchestration.runner import RunSummary
 
 
 def copy_warehouse(summary: RunSummary, target_dir: Path) -> Path:

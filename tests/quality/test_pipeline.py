@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from orchestration.cli import main
+from orchestration.pipeline import RunSummary, run_pipeline
 from orchestration.quality.results import RESULTS_TABLE
-from orchestration.runner import RunSummary, run_pipeline
 from orchestration.settings import PROJECT_ROOT, Settings
 from tests.quality.helpers import (
     copy_warehouse,

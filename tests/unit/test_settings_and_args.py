@@ -7,7 +7,7 @@ import pytest
 
 from orchestration.dbt_args import dbt_build_args
 from orchestration.identifiers import normalize_email, normalize_phone
-from orchestration.runner import FAILURE_LINES, failure_text
+from orchestration.pipeline import FAILURE_LINES, failure_text
 from orchestration.settings import PROJECT_ROOT, Settings, parse_as_of
 
 
