@@ -164,7 +164,7 @@ def generate(
     Tables, columns and layout follow orchestration/ingestion/contract.yml. Existing
     contract tables in OUT_DIR are replaced; other files are left alone.
     """
-    from orchestration.generate import generate_raw_folder
+    from cdp_dev.generate import generate_raw_folder
 
     try:
         summary = generate_raw_folder(

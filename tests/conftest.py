@@ -11,8 +11,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from cdp_dev.generate import generate_raw_folder
 from orchestration.environment import prepare_dbt_manifest
-from orchestration.generate import generate_raw_folder
 from orchestration.pipeline import RunSummary, run_pipeline
 from orchestration.settings import PROJECT_ROOT, Settings
 

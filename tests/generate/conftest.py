@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.generate import generate_raw_folder
-from orchestration.generate.contract import load_contract
+from cdp_dev.generate import generate_raw_folder
+from cdp_dev.generate.contract import load_contract
 from tests.conftest import DEMO_GENERATE_OPTIONS
 
 EVENT_JSONL_COLUMNS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from orchestration.generate.finalize import BAD_TIMESTAMPS
+from cdp_dev.generate.finalize import BAD_TIMESTAMPS
 from orchestration.identifiers import normalize_phone
 
 TS = "try_cast({} as timestamptz)"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cdp_dev.generate import DEFAULT_END_DATE, generate_raw_folder
+from cdp_dev.generate.contract import load_contract
 from orchestration.cli import main
-from orchestration.generate import DEFAULT_END_DATE, generate_raw_folder
-from orchestration.generate.contract import load_contract
 
 CONTRACT = load_contract()
 

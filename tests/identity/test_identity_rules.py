@@ -7,7 +7,7 @@ pinned on a small, readable graph.
 import random
 from datetime import datetime, timedelta
 
-from orchestration.identity.reference import Edge, Rules, resolve
+from cdp_dev.reference import Edge, Rules, resolve
 
 T0 = datetime(2026, 1, 1)
 

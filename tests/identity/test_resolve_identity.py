@@ -10,7 +10,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestration.identity.reference import Edge, Rules, resolve
+from cdp_dev.reference import Edge, Rules, resolve
 
 from .conftest import BLOCK, EDGE_SCHEMA, NODE_SCHEMA, T0, TYPES, Warehouse
 

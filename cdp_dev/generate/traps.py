@@ -8,25 +8,25 @@ chain, and erased people whose data keeps arriving after their request.
 
 from __future__ import annotations
 
-from orchestration.generate import shop
-from orchestration.generate.catalog import (
+from cdp_dev.generate import shop
+from cdp_dev.generate.catalog import (
     PLACEHOLDER_PHONES,
     TEST_EMAIL_VARIANTS,
     UNDEFINED_ANONYMOUS_ID,
     slug,
 )
-from orchestration.generate.crm import AccountPlan, ContactPlan
-from orchestration.generate.events import Session
-from orchestration.generate.people import (
+from cdp_dev.generate.crm import AccountPlan, ContactPlan
+from cdp_dev.generate.events import Session
+from cdp_dev.generate.people import (
     Person,
     email_variant,
     make_app_device,
     order_id_for,
     phone_form,
 )
-from orchestration.generate.state import BatchState
-from orchestration.generate.timefmt import DAY_MS, HOUR_MS
-from orchestration.generate.truth import Node
+from cdp_dev.generate.state import BatchState
+from cdp_dev.generate.timefmt import DAY_MS, HOUR_MS
+from cdp_dev.generate.truth import Node
 
 # Roles by position in batch 0 (person 0 stays an ordinary person).
 TABLET_USERS = (1, 2)

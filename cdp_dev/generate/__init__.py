@@ -5,6 +5,6 @@ consent and deletion requests, dirty on purpose and with identity traps designed
 so that ingestion, quality checks and identity resolution have something real to chew on.
 """
 
-from orchestration.generate.runner import DEFAULT_END_DATE, GenerationSummary, generate_raw_folder
+from cdp_dev.generate.build import DEFAULT_END_DATE, GenerationSummary, generate_raw_folder
 
 __all__ = ["DEFAULT_END_DATE", "GenerationSummary", "generate_raw_folder"]

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from orchestration.generate.contract import load_contract
-from orchestration.generate.state import EV_ELIGIBLE, EV_TS, BatchState
-from orchestration.generate.timefmt import (
+from cdp_dev.generate.contract import load_contract
+from cdp_dev.generate.state import EV_ELIGIBLE, EV_TS, BatchState
+from cdp_dev.generate.timefmt import (
     CONSENT_STYLE,
     CRM_STYLE,
     DAY_MS,

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestration.generate.catalog import (
+from cdp_dev.generate.catalog import (
     FREE_SHIPPING_FROM,
     LOCAL_PRICES,
     PRODUCTS,
     SHIPPING_FEE,
     format_money,
 )
-from orchestration.generate.events import PRODUCTS_BY_CATEGORY
-from orchestration.generate.people import Person, order_id_for
-from orchestration.generate.state import BatchState, OrderGroup
-from orchestration.generate.timefmt import DAY_MS, HOUR_MS, MINUTE_MS
+from cdp_dev.generate.events import PRODUCTS_BY_CATEGORY
+from cdp_dev.generate.people import Person, order_id_for
+from cdp_dev.generate.state import BatchState, OrderGroup
+from cdp_dev.generate.timefmt import DAY_MS, HOUR_MS, MINUTE_MS
 
 
 @dataclass

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from orchestration.generate.contract import TABLES, TableSpec, load_contract
+from cdp_dev.generate.contract import TABLES, TableSpec, load_contract
 
 EXTENSIONS = ("csv", "parquet", "jsonl")
 _INTEGER = re.compile(r"-?\d+\Z")

@@ -15,15 +15,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from orchestration.generate.catalog import FX_BASE_RATE
-from orchestration.generate.contract import TABLES
-from orchestration.generate.finalize import Columns, concat, finalize_batch, fx_rates
-from orchestration.generate.simulate import simulate_batch
-from orchestration.generate.state import BatchState, Window
-from orchestration.generate.timefmt import DAY_MS, date_to_ms
-from orchestration.generate.traps import MIN_PERSONS
-from orchestration.generate.truth import Linker, Node, TruthWriter
-from orchestration.generate.writers import RawFolderWriter, TableStats, clear_tables
+from cdp_dev.generate.catalog import FX_BASE_RATE
+from cdp_dev.generate.contract import TABLES
+from cdp_dev.generate.finalize import Columns, concat, finalize_batch, fx_rates
+from cdp_dev.generate.simulate import simulate_batch
+from cdp_dev.generate.state import BatchState, Window
+from cdp_dev.generate.timefmt import DAY_MS, date_to_ms
+from cdp_dev.generate.traps import MIN_PERSONS
+from cdp_dev.generate.truth import Linker, Node, TruthWriter
+from cdp_dev.generate.writers import RawFolderWriter, TableStats, clear_tables
 
 DEFAULT_END_DATE = date(2026, 11, 1)
 FORMATS = ("csv", "parquet", "jsonl")

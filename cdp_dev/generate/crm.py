@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from orchestration.generate.catalog import (
+from cdp_dev.generate.catalog import (
     COMPANY_WORDS_1,
     COMPANY_WORDS_2,
     DEAL_PRODUCTS,
@@ -28,9 +28,9 @@ from orchestration.generate.catalog import (
     format_money,
     slug,
 )
-from orchestration.generate.people import Person, contact_id_for, email_variant, phone_form
-from orchestration.generate.state import BatchState
-from orchestration.generate.timefmt import DAY_MS, HOUR_MS, MINUTE_MS, NULL_TS
+from cdp_dev.generate.people import Person, contact_id_for, email_variant, phone_form
+from cdp_dev.generate.state import BatchState
+from cdp_dev.generate.timefmt import DAY_MS, HOUR_MS, MINUTE_MS, NULL_TS
 
 # Office switchboards use the work-phone scheme from this index up (direct lines use the
 # person's index), which bounds a run at 10 million persons.

@@ -12,8 +12,8 @@ import random
 
 import numpy as np
 
-from orchestration.generate import crm, shop, traps
-from orchestration.generate.catalog import (
+from cdp_dev.generate import crm, shop, traps
+from cdp_dev.generate.catalog import (
     COUNTRY_WEIGHTS,
     PLACEHOLDER_EMAILS,
     PLACEHOLDER_PHONES,
@@ -21,8 +21,8 @@ from orchestration.generate.catalog import (
     UNDEFINED_ANONYMOUS_ID,
     compact_json,
 )
-from orchestration.generate.events import Session, campaign_send_times, email_events, session_anon
-from orchestration.generate.people import (
+from cdp_dev.generate.events import Session, campaign_send_times, email_events, session_anon
+from cdp_dev.generate.people import (
     Device,
     Person,
     customer_id_for,
@@ -31,9 +31,9 @@ from orchestration.generate.people import (
     new_person,
     phone_form,
 )
-from orchestration.generate.state import BatchState, Window
-from orchestration.generate.timefmt import DAY_MS, HOUR_MS
-from orchestration.generate.truth import Linker
+from cdp_dev.generate.state import BatchState, Window
+from cdp_dev.generate.timefmt import DAY_MS, HOUR_MS
+from cdp_dev.generate.truth import Linker
 
 _DEVICE_KINDS = ("desktop", "mobile_web", "ios", "android")
 # Local hour-of-day weights for session starts (quiet nights, lunch and evening peaks).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import random
 
-from orchestration.generate.catalog import (
+from cdp_dev.generate.catalog import (
     CAMPAIGNS,
     CATEGORIES,
     EMAIL_CAMPAIGNS,
@@ -27,9 +27,9 @@ from orchestration.generate.catalog import (
     format_money,
     slug,
 )
-from orchestration.generate.people import Device, uuid4
-from orchestration.generate.state import BatchState
-from orchestration.generate.timefmt import DAY_MS, HOUR_MS, MINUTE_MS
+from cdp_dev.generate.people import Device, uuid4
+from cdp_dev.generate.state import BatchState
+from cdp_dev.generate.timefmt import DAY_MS, HOUR_MS, MINUTE_MS
 
 PRODUCTS_BY_CATEGORY: tuple[tuple[int, ...], ...] = tuple(
     tuple(i for i, p in enumerate(PRODUCTS) if p.category == c) for c in CATEGORIES

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from orchestration.generate.catalog import (
+from cdp_dev.generate.catalog import (
     ANDROID_MODELS,
     APP_VERSIONS,
     COUNTRIES,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-CONTRACT_PATH = Path(__file__).resolve().parents[1] / "ingestion" / "contract.yml"
+CONTRACT_PATH = Path(__file__).resolve().parents[2] / "orchestration" / "ingestion" / "contract.yml"
 
 
 @dataclass(frozen=True)

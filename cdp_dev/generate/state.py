@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from orchestration.generate.truth import Linker
+from cdp_dev.generate.truth import Linker
 
 # Event rows are the contract's first ten columns (message_id .. traits), then the event
 # time (epoch ms; sent/received are derived from it) and whether dirt may spoil the row.
