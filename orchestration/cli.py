@@ -164,7 +164,17 @@ def generate(
     Tables, columns and layout follow orchestration/ingestion/contract.yml. Existing
     contract tables in OUT_DIR are replaced; other files are left alone.
     """
-    from cdp_dev.generate import generate_raw_folder
+    try:
+        # A development tool, not in the wheel (cdp_dev/): there only in a checkout.
+        from cdp_dev.generate import generate_raw_folder
+    except ModuleNotFoundError as error:
+        if error.name not in {"cdp_dev", "cdp_dev.generate"}:
+            raise
+        raise click.ClickException(
+            "`cdp generate` needs the development package cdp_dev, which the installed "
+            "wheel does not ship: run it from a checkout of the project (`uv run cdp "
+            "generate ...`)"
+        ) from None
 
     try:
         summary = generate_raw_folder(
