@@ -9,6 +9,7 @@ exactly that before it hands over to dbt's own CLI.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -92,6 +93,9 @@ def get_session(
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel(os.environ.get("CDP_SPARK_LOG_LEVEL", "ERROR"))
+    # pyspark logs every failed statement as JSON, dbt's probes of absent relations too;
+    # the caller sees the exception anyway.
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     register_udfs(session)
     return session
 
@@ -114,3 +118,10 @@ def stop_session() -> None:
             process.wait(timeout=60)
         SparkContext._gateway = None
         SparkContext._jvm = None
+
+
+def dbt_executable(settings: Settings) -> str:
+    """The `dbt` dagster-dbt runs: `cdp-dbt-spark` (beside this interpreter) on Spark."""
+    if settings.engine != "spark":
+        return "dbt"
+    return str(Path(sys.executable).parent / "cdp-dbt-spark")
