@@ -3,7 +3,8 @@
 
 -- json_value reads nested paths as text; regex_matches and regex_replace_all behave alike
 -- on every engine (all matches replaced, backslash classes kept: Spark's parser would read
--- '\s' as 's'); string_literal keeps quotes; sorted_string_agg joins in ascending order.
+-- '\s' as 's'); string_literal keeps quotes; sorted_string_agg joins in ascending order;
+-- money_times_rate keeps 10 decimal places (Spark would round the product to 6).
 with
 
 cases as (
@@ -44,6 +45,11 @@ failures as (
     union all
     select 'string_literal' as failed_input
     where length({{ cdp.string_literal("it's a \\ slash") }}) != 14
+    union all
+    select 'money_times_rate' as failed_input
+    where
+        {{ cdp.money_times_rate("cast(106.99 as decimal(38, 10))", "cast(0.647665 as decimal(38, 10))") }}
+        != cast(69.29367835 as decimal(38, 10))
     union all
     select 'sorted_string_agg' as failed_input
     from (
