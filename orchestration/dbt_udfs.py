@@ -1,7 +1,7 @@
 """dbt-duckdb plugin: registers the Python UDFs the staging models call on DuckDB.
 
-Listed under `plugins:` in profiles.yml. On other engines the dispatch macro
-`normalize_phone` falls back to portable SQL (see dbt_project/macros).
+Listed under `plugins:` in profiles.yml. On Spark, orchestration/spark.py registers the
+same function on the session (dbt_project/macros/normalisation/normalize_phone.sql).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from orchestration.resources import RawFolderResource, SettingsResource, Warehou
 from orchestration.schedules import daily_full_graph, hourly_time_sensitive_segments
 from orchestration.sensors import raw_folder_sensor
 from orchestration.settings import PROJECT_ROOT, Settings
+from orchestration.spark import dbt_executable
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -47,11 +48,16 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[daily_full_graph, *([hourly_time_sensitive_segments] if hourly else [])],
         sensors=[raw_folder_sensor],
         resources={
-            "warehouse": WarehouseResource(path=str(settings.warehouse)),
+            "warehouse": WarehouseResource(path=str(settings.warehouse), target=settings.target),
             "raw_folder": RawFolderResource(path=str(settings.raw_dir)),
             "serving_folder": ServingFolderResource(path=str(settings.serving_dir)),
             "settings": SettingsResource.from_settings(settings),
-            "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(PROJECT_ROOT)),
+            "dbt": DbtCliResource(
+                project_dir=dbt_project,
+                profiles_dir=str(PROJECT_ROOT),
+                # Spark: dbt behind the embedded session with the phone UDF registered.
+                dbt_executable=dbt_executable(settings),
+            ),
         },
         # DuckDB takes one writer at a time: steps run one after another in one process.
         executor=dg.in_process_executor,

@@ -1,9 +1,8 @@
-"""Dagster resources: the DuckDB warehouse and the raw folder, configured from Settings."""
+"""Dagster resources: the warehouse and the raw folder, configured from Settings."""
 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,49 +10,59 @@ import dagster as dg
 import duckdb
 
 from orchestration.settings import Settings
-
-# DuckDB allows one writing process per file; a BI tool or a second run holding the
-# file is the usual cause of a lock error, so the message says so.
-_LOCK_RETRIES = 5
+from orchestration.warehouse import (
+    DuckDBWarehouse,
+    SparkWarehouse,
+    Warehouse,
+    WarehouseLockedError,
+    connect_duckdb,
+)
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file every asset reads and writes (CDP_WAREHOUSE)."""
+    """The warehouse every asset reads and writes: the DuckDB file (CDP_WAREHOUSE), or
+    the Spark catalog when `target` (CDP_TARGET) is a Spark target."""
 
     path: str
+    target: str = "dev"
+
+    @property
+    def engine(self) -> str:
+        return "spark" if self.target.startswith("spark") else "duckdb"
+
+    @contextlib.contextmanager
+    def open(self, read_only: bool = False) -> Iterator[Warehouse]:
+        """The Warehouse adapter of the configured engine, released on exit (the file
+        lock, or the Spark JVM: the dbt subprocess needs the metastore after us)."""
+        if self.engine == "spark":
+            warehouse: Warehouse = SparkWarehouse.open(Settings.from_env())
+        else:
+            with self.connect(read_only=read_only) as con:
+                yield DuckDBWarehouse(con, owned=False)
+            return
+        try:
+            yield warehouse
+        finally:
+            warehouse.close()
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection with the session settings the project relies on (UTC).
+        """A DuckDB connection with the session settings the project relies on (UTC).
 
         Closed on exit: the dbt subprocess needs the file after us.
         """
         path = Path(self.path)
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        con = _connect_with_retry(path, read_only)
+        try:
+            con = connect_duckdb(path, read_only)
+        except WarehouseLockedError as error:
+            raise dg.Failure(description=str(error)) from error
         try:
             con.execute("set TimeZone = 'UTC'")
             yield con
         finally:
             con.close()
-
-
-def _connect_with_retry(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    for attempt in range(_LOCK_RETRIES):
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or attempt == _LOCK_RETRIES - 1:
-                raise dg.Failure(
-                    description=(
-                        f"Cannot open the warehouse {path}: {error}. Another process (a BI "
-                        "tool, the DuckDB CLI or another run) holds it; close it or read the "
-                        "serving copy instead."
-                    )
-                ) from error
-            time.sleep(2**attempt)
-    raise AssertionError("unreachable")
 
 
 class SettingsResource(dg.ConfigurableResource):

@@ -21,7 +21,11 @@ DEFAULTS: dict[str, str] = {
     "CDP_EXPORTS_DIR": "exports",
 }
 # Unless set, these live beside the warehouse file (a temp warehouse keeps them too).
-BESIDE_WAREHOUSE = {"CDP_SERVING_DIR": "serving", "CDP_DATA_DOCS_DIR": "data_docs"}
+BESIDE_WAREHOUSE = {
+    "CDP_SERVING_DIR": "serving",
+    "CDP_DATA_DOCS_DIR": "data_docs",
+    "CDP_SPARK_DIR": "spark",
+}
 
 
 def _resolve(value: str, *, default: bool) -> Path:
@@ -52,11 +56,25 @@ class Settings:
     # None = beside the warehouse file (see the properties below).
     serving_dir_override: Path | None = None
     data_docs_dir_override: Path | None = None
+    spark_dir_override: Path | None = None
     # The moment "now" means for time windows (segments, recency). None = wall clock.
     as_of: datetime | None = None
     # Schema of the raw tables. `raw` = loaded from raw_dir by the ingestion assets; any
     # other schema = landed by an EL tool, and file ingestion leaves the graph.
     raw_schema: str = "raw"
+    # The dbt target of profiles.yml: `dev` (DuckDB) or `spark` (embedded Spark session).
+    target: str = "dev"
+
+    @property
+    def engine(self) -> str:
+        """`spark` for the Spark targets, else `duckdb`: which Warehouse the assets use."""
+        return "spark" if self.target.startswith("spark") else "duckdb"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The embedded Spark metastore and table files (CDP_SPARK_DIR, else beside the
+        warehouse file)."""
+        return self.spark_dir_override or self.warehouse.parent / BESIDE_WAREHOUSE["CDP_SPARK_DIR"]
 
     @property
     def ingests_files(self) -> bool:
@@ -95,13 +113,19 @@ class Settings:
             exports_dir=path("CDP_EXPORTS_DIR"),
             serving_dir_override=optional("CDP_SERVING_DIR"),
             data_docs_dir_override=optional("CDP_DATA_DOCS_DIR"),
+            spark_dir_override=optional("CDP_SPARK_DIR"),
             as_of=parse_as_of(env.get("CDP_AS_OF")),
             raw_schema=env.get("CDP_RAW_SCHEMA") or "raw",
+            target=env.get("CDP_TARGET") or "dev",
         )
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced; relative paths resolve against the cwd."""
-        renamed = {"serving_dir": "serving_dir_override", "data_docs_dir": "data_docs_dir_override"}
+        renamed = {
+            "serving_dir": "serving_dir_override",
+            "data_docs_dir": "data_docs_dir_override",
+            "spark_dir": "spark_dir_override",
+        }
         resolved = {
             renamed.get(key, key): (
                 Path(value).expanduser().resolve() if isinstance(value, Path) else value
@@ -120,6 +144,8 @@ class Settings:
             "CDP_SERVING_DIR": str(self.serving_dir),
             "CDP_DATA_DOCS_DIR": str(self.data_docs_dir),
             "CDP_RAW_SCHEMA": self.raw_schema,
+            "CDP_SPARK_DIR": str(self.spark_dir),
+            "CDP_TARGET": self.target,
         }
         if self.as_of is not None:
             env["CDP_AS_OF"] = self.as_of.isoformat()

@@ -64,7 +64,7 @@ def raw_tables(
     warehouse: WarehouseResource,
     raw_folder: RawFolderResource,
 ) -> Iterator[dg.MaterializeResult]:
-    """Load new files for every selected table, one DuckDB connection for all of them.
+    """Load new files for every selected table, one warehouse connection for all of them.
 
     A file that cannot be read at all fails the step (naming the file) after the other
     files and tables have been loaded, so one bad delivery does not hold back the rest
@@ -77,12 +77,12 @@ def raw_tables(
     if extra:
         context.log.warning(f"Raw folder entries that match no contract table: {extra}")
     failures: list[str] = []
-    with warehouse.connect() as con:
-        ensure_raw_schema(con)
+    with warehouse.open() as target:
+        ensure_raw_schema(target)
         for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
             table = key.path[-1]
-            report = load_table(con, raw_dir, table)
-            total = con.execute(f"select count(*) from {RAW_SCHEMA}.{table}").fetchall()[0][0]
+            report = load_table(target, raw_dir, table)
+            total = target.row_count(f"{RAW_SCHEMA}.{table}")
             failures.extend(report.errors)
             for column in report.unknown_columns:
                 context.log.warning(f"{table}: unknown column {column!r} ignored")

@@ -10,6 +10,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import yaml
 
 CONTRACT_PATH = Path(__file__).with_name("contract.yml")
@@ -24,6 +25,23 @@ DUCKDB_TYPES: dict[str, str] = {
     "timestamp": "timestamp",
     "date": "date",
     "json": "varchar",
+}
+
+# The same types as Arrow types: how raw tables are declared to any warehouse engine
+# (orchestration/warehouse.py maps them to each engine's SQL types).
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "decimal": pa.decimal128(38, 10),
+    "boolean": pa.bool_(),
+    "timestamp": pa.timestamp("us"),
+    "date": pa.date32(),
+    "json": pa.string(),
+}
+LINEAGE_ARROW_TYPES: dict[str, pa.DataType] = {
+    "_file": pa.string(),
+    "_row_number": pa.int64(),
+    "_loaded_at": pa.timestamp("us"),
 }
 
 # Columns every raw table carries besides the contract's: lineage for quarantine,
@@ -45,6 +63,11 @@ class Table:
     version_column: str | None = None
     # Alternative source names (e.g. Segment camelCase) -> contract column.
     aliases: dict[str, str] = field(default_factory=dict)
+
+    def arrow_schema(self) -> pa.Schema:
+        """`raw.<table>` as Arrow types: contract columns, then lineage."""
+        typed = [(name, ARROW_TYPES[kind]) for name, kind in self.columns.items()]
+        return pa.schema(typed + list(LINEAGE_ARROW_TYPES.items()))
 
     def ddl_columns(self) -> list[tuple[str, str]]:
         """(name, DuckDB type) of `raw.<table>`: contract columns, then lineage."""

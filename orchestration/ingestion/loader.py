@@ -1,15 +1,20 @@
-"""Load a raw folder into `raw.<table>` in DuckDB: typed rows in, bad rows quarantined.
+"""Load a raw folder into `raw.<table>` of the warehouse: typed rows in, bad rows
+quarantined.
 
-Per file, in one transaction: read the records as text (readers.py), type every contract
-column in SQL, insert the rows that type cleanly into `raw.<table>` and the others into
-`raw.quarantine` with the reason, and record the file in `raw._loaded_files`. A file
-already recorded with the same path and content hash is skipped, so loading is
+Per file: read the records as text (readers.py), type every contract column in DuckDB SQL
+(in-process, on every target: on DuckDB the warehouse's own connection, on Spark a private
+in-memory one), write the rows that type cleanly to `raw.<table>` and the others to
+`raw.quarantine` with the reason through the Warehouse adapter, and record the file in
+`raw._loaded_files`. On DuckDB a file is one transaction; Spark's Parquet tables have
+none, so the ledger row is written last: a file is only recorded once its rows are in. A
+file already recorded with the same path and content hash is skipped, so loading is
 idempotent and a new batch file adds only its own rows. Invariant: records in a file =
 rows loaded + rows quarantined.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +39,7 @@ from orchestration.ingestion.readers import (
     read_jsonl_chunks,
     read_parquet_chunks,
 )
+from orchestration.warehouse import DuckDBWarehouse, Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -237,33 +243,59 @@ class TableLoad:
         return sorted({name for file in self.files for name in file.missing_columns})
 
 
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract | None = None) -> None:
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("table_name", pa.string()),
+        ("_file", pa.string()),
+        ("_row_number", pa.int64()),
+        ("record", pa.string()),
+        ("reason", pa.string()),
+        ("_loaded_at", pa.timestamp("us")),
+    ]
+)
+LOADED_FILES_SCHEMA = pa.schema(
+    [
+        ("table_name", pa.string()),
+        ("file_path", pa.string()),
+        ("content_sha256", pa.string()),
+        ("file_format", pa.string()),
+        ("rows_loaded", pa.int64()),
+        ("rows_quarantined", pa.int64()),
+        ("unknown_columns", pa.list_(pa.string())),
+        ("missing_columns", pa.list_(pa.string())),
+        ("loaded_at", pa.timestamp("us")),
+    ]
+)
+
+
+def as_warehouse(target: Warehouse | duckdb.DuckDBPyConnection) -> Warehouse:
+    """A Warehouse; a bare DuckDB connection (tests, older callers) is wrapped, not owned."""
+    if isinstance(target, Warehouse):
+        return target
+    return DuckDBWarehouse(target, owned=False)
+
+
+def ensure_raw_schema(
+    target: Warehouse | duckdb.DuckDBPyConnection, contract: Contract | None = None
+) -> None:
     """Create `raw`, every contract table (empty when its source is missing) and the logs."""
+    warehouse = as_warehouse(target)
     contract = contract or load_contract()
-    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    warehouse.create_schema(RAW_SCHEMA)
     for table in contract.tables.values():
-        columns = ", ".join(f"{quote_identifier(n)} {t}" for n, t in table.ddl_columns())
-        con.execute(f"create table if not exists {RAW_SCHEMA}.{table.name} ({columns})")
-    con.execute(
-        f"""create table if not exists {RAW_SCHEMA}.quarantine (
-            table_name varchar, _file varchar, _row_number bigint,
-            record varchar, reason varchar, _loaded_at timestamp)"""
-    )
-    con.execute(
-        f"""create table if not exists {RAW_SCHEMA}._loaded_files (
-            table_name varchar, file_path varchar, content_sha256 varchar, file_format varchar,
-            rows_loaded bigint, rows_quarantined bigint, unknown_columns varchar[],
-            missing_columns varchar[], loaded_at timestamp)"""
-    )
+        warehouse.create_table(f"{RAW_SCHEMA}.{table.name}", table.arrow_schema())
+    warehouse.create_table(f"{RAW_SCHEMA}.quarantine", QUARANTINE_SCHEMA)
+    warehouse.create_table(f"{RAW_SCHEMA}._loaded_files", LOADED_FILES_SCHEMA)
 
 
-def _already_loaded(con: duckdb.DuckDBPyConnection, table: str, rel_path: str, sha: str) -> bool:
-    rows = con.execute(
-        f"select count(*) from {RAW_SCHEMA}._loaded_files "
-        "where table_name = ? and file_path = ? and content_sha256 = ?",
-        [table, rel_path, sha],
-    ).fetchall()
-    return rows[0][0] > 0
+def loaded_file_hashes(warehouse: Warehouse, table: str) -> set[tuple[str, str]]:
+    """(path, content hash) of every file of `table` already loaded."""
+    ledger = warehouse.read_arrow(
+        f"{RAW_SCHEMA}._loaded_files", ["table_name", "file_path", "content_sha256"]
+    ).to_pylist()
+    return {
+        (row["file_path"], row["content_sha256"]) for row in ledger if row["table_name"] == table
+    }
 
 
 def _chunks_and_mapping(
@@ -298,23 +330,27 @@ def _chunks_and_mapping(
 
 
 def load_file(
+    warehouse: Warehouse,
     con: duckdb.DuckDBPyConnection,
     table: Table,
     path: Path,
     rel_path: str,
     loaded_at: datetime,
+    loaded: set[tuple[str, str]] | None = None,
 ) -> FileLoad:
-    """Load one file in one transaction (skipped if this path+content was loaded before)."""
+    """Load one file (skipped if this path+content was loaded before). `con` types the
+    rows (DuckDB SQL); `warehouse` receives them; `loaded` is the ledger, read once."""
     sha = content_sha256(path)
-    if _already_loaded(con, table.name, rel_path, sha):
+    if loaded is None:
+        loaded = loaded_file_hashes(warehouse, table.name)
+    if (rel_path, sha) in loaded:
         return FileLoad(rel_path, "skipped")
     fmt = file_format(path)
     assert fmt is not None
     result = FileLoad(rel_path, "loaded")
     target = f"{RAW_SCHEMA}.{table.name}"
     columns = ", ".join(quote_identifier(name) for name in table.columns)
-    con.execute("begin transaction")
-    try:
+    with warehouse.transaction():
         chunks, sources, record_sql, unknown, missing = _chunks_and_mapping(con, table, path, fmt)
         query = typing_query(table, sources, record_sql, jsonl=fmt == "jsonl")
         unknown_keys: set[str] = set()
@@ -324,40 +360,34 @@ def load_file(
             con.register("_chunk", chunk.data)
             con.execute(f"create or replace temp table _typed as {query}")
             con.unregister("_chunk")
-            params = [rel_path, loaded_at]
-            con.execute(
-                f"insert into {target} ({columns}, _file, _row_number, _loaded_at) "
-                f"select {columns}, ?, _row_number, ? from _typed where _reason is null",
-                params,
-            )
-            con.execute(
-                f"insert into {RAW_SCHEMA}.quarantine "
-                "select ?, ?, _row_number, _record, _reason, ? "
-                "from _typed where _reason is not null",
-                [table.name, rel_path, loaded_at],
-            )
-            counts = con.execute(
-                "select count(*) filter (_reason is null), count(*) filter (_reason is not null) "
-                "from _typed"
-            ).fetchall()[0]
-            result.rows_loaded += counts[0]
-            result.rows_quarantined += counts[1]
+            rows = con.sql(
+                f"select {columns}, ?::varchar as _file, _row_number, ?::timestamp as _loaded_at "
+                "from _typed where _reason is null order by _row_number",
+                params=[rel_path, loaded_at],
+            ).to_arrow_table()
+            quarantined = con.sql(
+                "select ?::varchar as table_name, ?::varchar as _file, _row_number, "
+                "_record as record, _reason as reason, ?::timestamp as _loaded_at "
+                "from _typed where _reason is not null order by _row_number",
+                params=[table.name, rel_path, loaded_at],
+            ).to_arrow_table()
             if chunk.rejects:
                 rejects = pa.table(
                     {
+                        "table_name": [table.name] * len(chunk.rejects),
+                        "_file": [rel_path] * len(chunk.rejects),
                         "_row_number": [reject.row_number for reject in chunk.rejects],
                         "record": [reject.record for reject in chunk.rejects],
                         "reason": [reject.reason for reject in chunk.rejects],
-                    }
+                        "_loaded_at": [loaded_at] * len(chunk.rejects),
+                    },
+                    schema=QUARANTINE_SCHEMA,
                 )
-                con.register("_rejects", rejects)
-                con.execute(
-                    f"insert into {RAW_SCHEMA}.quarantine "
-                    "select ?, ?, _row_number, record, reason, ? from _rejects",
-                    [table.name, rel_path, loaded_at],
-                )
-                con.unregister("_rejects")
-                result.rows_quarantined += len(chunk.rejects)
+                quarantined = pa.concat_tables([quarantined.cast(QUARANTINE_SCHEMA), rejects])
+            warehouse.write_arrow(target, rows, mode="append")
+            warehouse.write_arrow(f"{RAW_SCHEMA}.quarantine", quarantined, mode="append")
+            result.rows_loaded += rows.num_rows
+            result.rows_quarantined += quarantined.num_rows
         if fmt == "parquet":
             declared = parquet_row_count(con, path)
             accounted = result.rows_loaded + result.rows_quarantined
@@ -368,35 +398,35 @@ def load_file(
             unknown = sorted(unknown_keys - known)
             missing = []
         result.unknown_columns, result.missing_columns = unknown, missing
-        con.execute(
-            f"insert into {RAW_SCHEMA}._loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                table.name,
-                rel_path,
-                sha,
-                fmt,
-                result.rows_loaded,
-                result.rows_quarantined,
-                result.unknown_columns,
-                result.missing_columns,
-                loaded_at,
-            ],
+        # Last: the file counts as loaded only once its rows are in (no transaction on Spark).
+        ledger = pa.table(
+            {
+                "table_name": [table.name],
+                "file_path": [rel_path],
+                "content_sha256": [sha],
+                "file_format": [fmt],
+                "rows_loaded": [result.rows_loaded],
+                "rows_quarantined": [result.rows_quarantined],
+                "unknown_columns": [result.unknown_columns],
+                "missing_columns": [result.missing_columns],
+                "loaded_at": [loaded_at],
+            },
+            schema=LOADED_FILES_SCHEMA,
         )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        warehouse.write_arrow(f"{RAW_SCHEMA}._loaded_files", ledger, mode="append")
+    loaded.add((rel_path, sha))
     return result
 
 
 def load_table(
-    con: duckdb.DuckDBPyConnection,
+    target: Warehouse | duckdb.DuckDBPyConnection,
     raw_dir: Path,
     table_name: str,
     loaded_at: datetime | None = None,
 ) -> TableLoad:
     """Load every not-yet-loaded file of one table. File errors are collected, not fatal
     to the other files: each good file commits on its own; the caller decides to fail."""
+    warehouse = as_warehouse(target)
     table = load_contract().table(table_name)
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
     report = TableLoad(table_name)
@@ -405,22 +435,39 @@ def load_table(
     except IngestionError as error:
         report.errors.append(str(error))
         return report
-    for path in files:
-        rel_path = path.relative_to(raw_dir).as_posix()
-        try:
-            file_load = load_file(con, table, path, rel_path, loaded_at)
-        except IngestionError as error:
-            report.errors.append(str(error))
-            continue
-        except duckdb.Error as error:
-            report.errors.append(f"{path}: {error}")
-            continue
-        report.files.append(file_load)
-        if file_load.unknown_columns:
-            log.warning(
-                "%s: unknown columns ignored: %s", path, ", ".join(file_load.unknown_columns)
-            )
+    loaded = loaded_file_hashes(warehouse, table_name)
+    with typing_connection(warehouse) as con:
+        for path in files:
+            rel_path = path.relative_to(raw_dir).as_posix()
+            try:
+                file_load = load_file(warehouse, con, table, path, rel_path, loaded_at, loaded)
+            except IngestionError as error:
+                report.errors.append(str(error))
+                continue
+            except duckdb.Error as error:
+                report.errors.append(f"{path}: {error}")
+                continue
+            report.files.append(file_load)
+            if file_load.unknown_columns:
+                log.warning(
+                    "%s: unknown columns ignored: %s", path, ", ".join(file_load.unknown_columns)
+                )
     return report
+
+
+@contextlib.contextmanager
+def typing_connection(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Where the typing SQL runs: the DuckDB warehouse's own connection, else a private
+    in-memory DuckDB (UTC), since that SQL is DuckDB's on every target."""
+    if isinstance(warehouse, DuckDBWarehouse):
+        yield warehouse.connection
+        return
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        yield con
+    finally:
+        con.close()
 
 
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:

@@ -1,22 +1,28 @@
-{# A text expression as a BIGINT surrogate key (modulus: shrink the hash space, for tests only). #}
+{# A text expression as a positive BIGINT surrogate key, the same on every engine (modulus: shrink the hash space, for tests only). #}
 {% macro hash_bigint(expr, modulus=none) -%}
     {{ return(adapter.dispatch('hash_bigint', 'cdp')(expr, modulus)) }}
 {%- endmacro %}
 
+{#- The first 15 hex digits (60 bits) of the md5 digest as a number: below 2^63, so a
+    positive BIGINT, and engines agree on md5 where their native hashes differ. -#}
 {% macro duckdb__hash_bigint(expr, modulus=none) -%}
-    {#- hash() is a UBIGINT: shift it into the signed range, keeping all 64 bits. -#}
+    {%- set value -%}
+        cast('0x' || substring(md5(cast({{ expr }} as varchar)), 1, 15) as bigint)
+    {%- endset -%}
     {%- if modulus is none -%}
-        cast(cast(hash({{ expr }}) as hugeint) - 9223372036854775808 as bigint)
+        {{ value }}
     {%- else -%}
-        cast(hash({{ expr }}) % {{ modulus }} as bigint)
+        ({{ value }} % {{ modulus }})
     {%- endif -%}
 {%- endmacro %}
 
 {% macro default__hash_bigint(expr, modulus=none) -%}
-    {#- Spark (and Databricks): xxhash64 is already a signed BIGINT. -#}
+    {%- set value -%}
+        cast(conv(substring(md5(cast({{ expr }} as string)), 1, 15), 16, 10) as bigint)
+    {%- endset -%}
     {%- if modulus is none -%}
-        xxhash64({{ expr }})
+        {{ value }}
     {%- else -%}
-        pmod(xxhash64({{ expr }}), {{ modulus }})
+        ({{ value }} % {{ modulus }})
     {%- endif -%}
 {%- endmacro %}

@@ -1,11 +1,13 @@
 {# A relation from a Relation or a '[database.][schema.]name' string (run-operation passes strings). #}
 {% macro identity_relation(value) %}
     {%- if value is string -%}
+        {#- dbt-spark has no target.database (and SparkRelation refuses one). -#}
+        {%- set database = none if target.type == 'spark' else target.database -%}
         {%- set parts = value.split('.') -%}
         {%- if parts | length == 1 -%}
-            {%- do return(api.Relation.create(database=target.database, schema=target.schema, identifier=parts[0], type='table')) -%}
+            {%- do return(api.Relation.create(database=database, schema=target.schema, identifier=parts[0], type='table')) -%}
         {%- elif parts | length == 2 -%}
-            {%- do return(api.Relation.create(database=target.database, schema=parts[0], identifier=parts[1], type='table')) -%}
+            {%- do return(api.Relation.create(database=database, schema=parts[0], identifier=parts[1], type='table')) -%}
         {%- else -%}
             {%- do return(api.Relation.create(database=parts[0], schema=parts[1], identifier=parts[2], type='table')) -%}
         {%- endif -%}
@@ -25,6 +27,11 @@
 
 {% macro default__identity_work_relation(name) %}
     {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier=name, type='table')) }}
+{% endmacro %}
+
+{% macro spark__identity_work_relation(name) %}
+    {#- target.schema is `default` on Spark (profiles.yml): the database unqualified names read. -#}
+    {{ return(api.Relation.create(schema=target.schema, identifier=name, type='table')) }}
 {% endmacro %}
 
 {# Create (or replace) a table from a select, temporary when the relation has no schema; runs it now. #}

@@ -136,6 +136,16 @@
 
 {# True when a table exists, asked on the current connection (information_schema). #}
 {% macro identity_table_exists(relation) %}
+    {{ return(adapter.dispatch('identity_table_exists', 'cdp')(relation)) }}
+{% endmacro %}
+
+{% macro spark__identity_table_exists(relation) %}
+    {#- Spark's session catalog has no information_schema. -#}
+    {%- set found = run_query("show tables in " ~ relation.schema ~ " like '" ~ relation.identifier ~ "'") -%}
+    {{ return(found.rows | length > 0) }}
+{% endmacro %}
+
+{% macro default__identity_table_exists(relation) %}
     {%- set found = run_query(
         "select count(*) from information_schema.tables where table_schema = '" ~ relation.schema
         ~ "' and table_name = '" ~ relation.identifier ~ "'"

@@ -4,16 +4,16 @@
 {%- endmacro %}
 
 {% macro duckdb__regex_matches(expression, pattern) -%}
-    regexp_matches({{ expression }}, '{{ pattern | replace("'", "''") }}')
+    regexp_matches({{ expression }}, {{ cdp.string_literal(pattern) }})
 {%- endmacro %}
 
 {% macro default__regex_matches(expression, pattern) -%}
-    ({{ expression }} rlike '{{ pattern | replace("'", "''") }}')
+    ({{ expression }} rlike {{ cdp.string_literal(pattern) }})
 {%- endmacro %}
 
 {# A Jinja list of strings as a SQL list of quoted literals: 'a', 'b'. #}
 {% macro quoted_list(values) -%}
     {%- for value in values -%}
-        '{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}
+        {{ cdp.string_literal(value) }}{{ ", " if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}

@@ -4,9 +4,9 @@
 {%- endmacro %}
 
 {% macro duckdb__regex_replace_all(expression, pattern, replacement) -%}
-    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
+    regexp_replace({{ expression }}, {{ cdp.string_literal(pattern) }}, {{ cdp.string_literal(replacement) }}, 'g')
 {%- endmacro %}
 
 {% macro default__regex_replace_all(expression, pattern, replacement) -%}
-    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}')
+    regexp_replace({{ expression }}, {{ cdp.string_literal(pattern) }}, {{ cdp.string_literal(replacement) }})
 {%- endmacro %}

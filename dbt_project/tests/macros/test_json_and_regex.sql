@@ -2,7 +2,9 @@
 -- depends_on: {{ ref('base_tracking__events') }}
 
 -- json_value reads nested paths as text; regex_matches and regex_replace_all behave alike
--- on every engine (all matches replaced).
+-- on every engine (all matches replaced, backslash classes kept: Spark's parser would read
+-- '\s' as 's'); string_literal keeps quotes; sorted_string_agg joins in ascending order;
+-- money_times_rate keeps 10 decimal places (Spark would round the product to 6).
 with
 
 cases as (
@@ -33,6 +35,28 @@ failures as (
     union all
     select 'regex_replace_all' as failed_input
     where {{ cdp.regex_replace_all("'(415) 555-2671'", '[^0-9]', '') }} != '4155552671'
+    union all
+    select 'regex backslash class' as failed_input
+    where
+        not {{ cdp.regex_matches("'a b'", '^a\\sb$') }}
+        or {{ cdp.regex_matches("'asb'", '^a\\sb$') }}
+        or {{ cdp.regex_matches("'axb'", '^a\\.b$') }}
+        or {{ cdp.regex_replace_all("'a.b.c'", '\\.', '') }} != 'abc'
+    union all
+    select 'string_literal' as failed_input
+    where length({{ cdp.string_literal("it's a \\ slash") }}) != 14
+    union all
+    select 'money_times_rate' as failed_input
+    where
+        {{ cdp.money_times_rate("cast(106.99 as decimal(38, 10))", "cast(0.647665 as decimal(38, 10))") }}
+        != cast(69.29367835 as decimal(38, 10))
+    union all
+    select 'sorted_string_agg' as failed_input
+    from (
+        select {{ cdp.sorted_string_agg('letters.letter') }} as joined
+        from (values ('b'), ('c'), (null), ('a')) as letters (letter)
+    ) as aggregated
+    where aggregated.joined != 'a,b,c'
 )
 
 select * from failures

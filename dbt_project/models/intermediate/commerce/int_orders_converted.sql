@@ -45,11 +45,11 @@ select
     _file,
     _row_number,
     _loaded_at,
-    cast(subtotal * rate_to_usd as decimal(38, 10)) as subtotal_usd,
-    cast(discount * rate_to_usd as decimal(38, 10)) as discount_usd,
-    cast(tax * rate_to_usd as decimal(38, 10)) as tax_usd,
-    cast(shipping * rate_to_usd as decimal(38, 10)) as shipping_usd,
-    cast(total * rate_to_usd as decimal(38, 10)) as total_usd,
+    {{ cdp.money_times_rate("subtotal", "rate_to_usd") }} as subtotal_usd,
+    {{ cdp.money_times_rate("discount", "rate_to_usd") }} as discount_usd,
+    {{ cdp.money_times_rate("tax", "rate_to_usd") }} as tax_usd,
+    {{ cdp.money_times_rate("shipping", "rate_to_usd") }} as shipping_usd,
+    {{ cdp.money_times_rate("total", "rate_to_usd") }} as total_usd,
     case
         when rate_to_usd is null then 'no fx rate for the currency on or before the order date'
     end as _quarantine_reason

@@ -75,7 +75,7 @@ aggregated as (
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
         sum(observation_count) as observation_count,
-        {{ dbt.listagg('source_table', "','", "order by source_table") }} as sources
+        {{ cdp.sorted_string_agg('source_table') }} as sources
     from per_source
     group by identifier_type, identifier_value
 )

@@ -55,7 +55,7 @@ event_facts as (
 channels as (
     select
         person_id,
-        {{ dbt.listagg('event_source', "','", "order by event_source") }} as channels_seen
+        {{ cdp.sorted_string_agg('event_source') }} as channels_seen
     from
         (select distinct
             person_id,
@@ -68,7 +68,7 @@ channels as (
 device_types as (
     select
         person_id,
-        {{ dbt.listagg('device_type', "','", "order by device_type") }} as device_types
+        {{ cdp.sorted_string_agg('device_type') }} as device_types
     from (select distinct
         person_id,
         device_type

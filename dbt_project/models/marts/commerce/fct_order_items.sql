@@ -23,7 +23,7 @@ select
     items.quantity,
     orders.currency,
     items.unit_price,
-    cast(items.unit_price * orders.fx_rate_to_usd as decimal(38, 10)) as unit_price_usd,
-    cast(items.line_amount * orders.fx_rate_to_usd as decimal(38, 10)) as line_amount_usd
+    {{ cdp.money_times_rate("items.unit_price", "orders.fx_rate_to_usd") }} as unit_price_usd,
+    {{ cdp.money_times_rate("items.line_amount", "orders.fx_rate_to_usd") }} as line_amount_usd
 from items
 inner join orders on items.order_id = orders.order_id

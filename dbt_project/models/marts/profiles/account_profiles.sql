@@ -57,7 +57,7 @@ deals_in_usd as (
     select
         deals.*,
         deals.closed_at is not null or deals.deal_stage like 'closed%' as is_closed,
-        deals.amount * rates.rate_to_usd as amount_usd
+        {{ cdp.money_times_rate("deals.amount", "rates.rate_to_usd") }} as amount_usd
     from deals
     left join rates
         on

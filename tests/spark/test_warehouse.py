@@ -1,0 +1,140 @@
+"""The Warehouse adapter behaves the same on a DuckDB file and on a local Spark session,
+and Spark's phone UDF gives DuckDB's (libphonenumber's) values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from orchestration.identifiers import normalize_phone
+from orchestration.ingestion.loader import ensure_raw_schema, load_table
+from orchestration.settings import Settings
+from orchestration.warehouse import DuckDBWarehouse, SparkWarehouse, Warehouse
+
+needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
+
+SAMPLE = pa.table(
+    {
+        "name": pa.array(["ann", None, "bob"]),
+        "count": pa.array([1, 2, None], pa.int64()),
+        "amount": pa.array([Decimal("1.5"), None, Decimal("-2.25")], pa.decimal128(38, 10)),
+        "seen_at": pa.array([dt.datetime(2026, 3, 1, 10, 0), None, dt.datetime(2026, 3, 2)]),
+        "tags": pa.array([["a", "b"], [], None], pa.list_(pa.string())),
+    }
+)
+
+
+@pytest.fixture(
+    scope="module", params=["duckdb", pytest.param("spark", marks=[pytest.mark.spark, needs_java])]
+)
+def warehouse(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Warehouse]:
+    root = tmp_path_factory.mktemp(request.param)
+    if request.param == "duckdb":
+        opened: Warehouse = DuckDBWarehouse.open(root / "cdp.duckdb")
+    else:
+        opened = SparkWarehouse.open(Settings.from_env({"CDP_WAREHOUSE": str(root / "cdp.duckdb")}))
+    yield opened
+    opened.close()
+
+
+def _rows(table: pa.Table) -> list[dict[str, object]]:
+    rows = table.to_pylist()
+    for row in rows:
+        if isinstance(row.get("seen_at"), dt.datetime):
+            row["seen_at"] = row["seen_at"].replace(tzinfo=None)
+    return sorted(rows, key=lambda row: str(row["name"]))
+
+
+def test_write_replace_then_append_by_name_reads_back_the_same_values(warehouse: Warehouse) -> None:
+    warehouse.write_arrow("parity.sample", SAMPLE)
+    # Columns in another order and one missing: matched by name, the missing one NULL.
+    warehouse.write_arrow("parity.sample", SAMPLE.select(["count", "name"]).slice(0, 1), "append")
+    rows = _rows(warehouse.read_arrow("parity.sample"))
+    assert len(rows) == 4
+    ann = {
+        "name": "ann",
+        "count": 1,
+        "amount": Decimal("1.5"),
+        "seen_at": dt.datetime(2026, 3, 1, 10, 0),
+        "tags": ["a", "b"],
+    }
+    empty = {"name": None, "count": 2, "amount": None, "seen_at": None, "tags": []}
+    appended = {"name": "ann", "count": 1, "amount": None, "seen_at": None, "tags": None}
+    assert ann in rows
+    assert empty in rows
+    assert appended in rows
+    assert warehouse.row_count("parity.sample") == 4
+    assert list(warehouse.read_arrow("parity.sample", ["count"]).column_names) == ["count"]
+
+
+def test_relation_exists_and_columns_name_the_engine_types(warehouse: Warehouse) -> None:
+    warehouse.create_table("parity.empty", SAMPLE.schema)
+    assert warehouse.relation_exists("parity.empty")
+    assert not warehouse.relation_exists("parity.absent")
+    assert warehouse.row_count("parity.empty") == 0
+    columns = warehouse.columns("parity.empty")
+    assert list(columns) == ["name", "count", "amount", "seen_at", "tags"]
+    expected = {
+        "duckdb": ["varchar", "bigint", "decimal(38,10)", "timestamp", "varchar[]"],
+        "spark": ["string", "bigint", "decimal(38,10)", "timestamp", "array<string>"],
+    }[warehouse.engine]
+    assert [kind.replace(" ", "") for kind in columns.values()] == expected
+
+
+def test_ingestion_lands_typed_rows_and_quarantine_and_is_idempotent(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "fx_rates.csv").write_text(
+        "rate_date,currency,rate_to_usd\n2026-03-01,EUR,1.08\n2026-03-01,GBP,abc\n"
+    )
+    ensure_raw_schema(warehouse)
+    first = load_table(warehouse, raw, "fx_rates")
+    again = load_table(warehouse, raw, "fx_rates")
+    assert (first.rows_loaded, first.rows_quarantined) == (1, 1)
+    assert (again.files_skipped, again.rows_loaded) == (1, 0)
+    rates = warehouse.read_arrow("raw.fx_rates", ["currency", "rate_to_usd", "_file"]).to_pylist()
+    assert rates == [{"currency": "EUR", "rate_to_usd": Decimal("1.08"), "_file": "fx_rates.csv"}]
+    reasons = warehouse.read_arrow("raw.quarantine", ["table_name", "reason"]).to_pylist()
+    assert {"table_name": "fx_rates", "reason": "rate_to_usd: not a number (abc)"} in reasons
+
+
+PHONES = [
+    ("(415) 555-2671", None),
+    ("+1 415 555 2671", "DE"),
+    ("030 901820", "DE"),
+    ("0044 20 7946 0958", None),
+    ("020 7946 0958", "GB"),
+    ("07700 900123", "GB"),
+    ("+49 (0)30 901820", None),
+    ("555-2671", None),
+    ("not a phone", "US"),
+    ("+33 1 23 45 67 89", "zz"),
+    (None, "US"),
+]
+
+
+@pytest.mark.spark
+@needs_java
+def test_spark_phone_udf_gives_the_libphonenumber_values(warehouse: Warehouse) -> None:
+    if not isinstance(warehouse, SparkWarehouse):
+        pytest.skip("the UDF of the Spark session")
+    frame = warehouse.session.createDataFrame(PHONES, "phone string, country string")
+    frame.createOrReplaceTempView("phones")
+    rows = warehouse.session.sql(
+        "select phone, country, cdp_normalize_phone(phone, country, 'US') as e164 from phones"
+    ).collect()
+    got = {(row.phone, row.country): row.e164 for row in rows}
+    assert got == {
+        (phone, country): normalize_phone(phone, country, "US") for phone, country in PHONES
+    }
+    assert got[("(415) 555-2671", None)] == "+14155552671"
