@@ -12,7 +12,6 @@ for real, as `cdp run` does, twice (the second run incremental).
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from pathlib import Path
 
 import duckdb

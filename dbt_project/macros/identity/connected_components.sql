@@ -236,16 +236,28 @@
     select
         (
             select count(*) from (
-                select src, dst from {{ new_relation }}
+                select
+                    src,
+                    dst
+                from {{ new_relation }}
                 except
-                select src, dst from {{ old_relation }}
+                select
+                    src,
+                    dst
+                from {{ old_relation }}
             ) as added
         )
         + (
             select count(*) from (
-                select src, dst from {{ old_relation }}
+                select
+                    src,
+                    dst
+                from {{ old_relation }}
                 except
-                select src, dst from {{ new_relation }}
+                select
+                    src,
+                    dst
+                from {{ new_relation }}
             ) as removed
         ) as changed
 {%- endmacro %}
@@ -308,10 +320,10 @@
     from {{ level_relation }}
     {%- else -%}
     select
-        level.node,
-        coalesce(later.component, level.parent) as component
-    from {{ level_relation }} as level
-    left join {{ later_relation }} as later on level.parent = later.node
+        pass_level.node,
+        coalesce(later.component, pass_level.parent) as component
+    from {{ level_relation }} as pass_level
+    left join {{ later_relation }} as later on pass_level.parent = later.node
     {%- endif -%}
 {%- endmacro %}
 

@@ -50,7 +50,7 @@
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
     {%- do persist_docs(target_relation, model) -%}
-    {{ adapter.commit() }}
+    {%- do identity_commit() -%}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
     {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}

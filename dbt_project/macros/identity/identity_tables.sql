@@ -88,3 +88,16 @@
     {%- endset -%}
     {{ return(identity_counts(statement)[0]) }}
 {% endmacro %}
+
+{# Commit the work of the current connection where the engine has transactions (DuckDB); a no-op elsewhere (Spark). #}
+{% macro identity_commit() %}
+    {% do adapter.dispatch('identity_commit', 'cdp')() %}
+{% endmacro %}
+
+{% macro duckdb__identity_commit() %}
+    {% do adapter.commit() %}
+{% endmacro %}
+
+{% macro default__identity_commit() %}
+    {#- dbt-spark has no transactions: every statement is final. -#}
+{% endmacro %}

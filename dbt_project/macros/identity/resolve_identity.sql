@@ -259,20 +259,20 @@
             {%- endfor %}
         from {{ clusters }} as clusters
         inner join {{ nodes }} as nodes on clusters.node_id = nodes.node_id
-        where clusters.cluster_id in (select groups.node from {{ groups }} as groups)
+        where clusters.cluster_id in (select cluster_groups.node from {{ groups }} as cluster_groups)
         group by clusters.cluster_id
     ),
 
     with_group as (
         select
             per_cluster.*,
-            groups.component as group_id,
+            cluster_groups.component as group_id,
             {% for identifier_type in limits -%}
             per_cluster.n_{{ identifier_type }} > 0 or
             {% endfor -%}
             false as is_anchored
         from per_cluster
-        inner join {{ groups }} as groups on per_cluster.cluster_id = groups.node
+        inner join {{ groups }} as cluster_groups on per_cluster.cluster_id = cluster_groups.node
     ),
 
     violating as (

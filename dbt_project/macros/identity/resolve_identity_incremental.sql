@@ -81,7 +81,7 @@
     {%- do identity_drop_tables(scratch) -%}
     {#- Commit the solve and the state: adapter.get_relation opened a transaction that
         run-operation would otherwise roll back (a materialization's commit follows). -#}
-    {%- do adapter.commit() -%}
+    {%- do identity_commit() -%}
     {%- do log('resolve_identity_incremental: ' ~ mode ~ ' run, re-solved ' ~ counts[0] ~ ' of ' ~ counts[1] ~ ' identifiers', info=True) -%}
     {{ return({'mode': mode, 'solved': counts[0], 'total': counts[1]}) }}
 {% endmacro %}

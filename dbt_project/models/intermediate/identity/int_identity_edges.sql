@@ -1,7 +1,8 @@
 -- One row per observed link between two normalised identifiers and the rule that saw
--- it (the rules are the seed identity_link_rules). Tier 1: a record asserts the pair (a customer record's email); tier 2: the pair
--- co-occurs (an order's email). Links to or between weak identifiers (anonymous_id,
--- device_id) only attach them to a person: their tier is not read.
+-- it; the rules are data (the seed identity_link_rules). Tier 1: a record asserts the
+-- pair (a customer record's email); tier 2: the pair co-occurs (an order's email). Links
+-- to or between weak identifiers (anonymous_id, device_id) only attach them to a person:
+-- their tier is not read.
 with
 
 events as (
@@ -69,12 +70,12 @@ observed as (
         left_value,
         right_type,
         right_value,
-        concat(left_type, ':', left_value) as left_key,
-        concat(right_type, ':', right_value) as right_key,
         rule,
         tier,
         source_table,
-        observed_at
+        observed_at,
+        concat(left_type, ':', left_value) as left_key,
+        concat(right_type, ':', right_value) as right_key
     from candidate_links
     where is_applicable and left_value is not null and right_value is not null
 ),
