@@ -303,7 +303,9 @@ def test_a_model_materialised_as_identity_resolution_is_its_graph_solved(
         rows = con.execute(
             "select node_id, person_node_id, is_hub from demo_identity order by node_id"
         ).fetchall()
-        tables = [name for (name,) in con.execute("select table_name from duckdb_tables()")]
+        tables = [
+            name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()
+        ]
     # The email was seen first: it founds the person of c1; c2 is alone.
     assert rows == [(1, 2, False), (2, 2, False), (3, 3, False)]
     assert [name for name in tables if name.startswith("demo_identity__")] == []
