@@ -2,7 +2,7 @@
 
 `load_segment_definitions()` parses every file, checks it against the marts' schema
 (the dbt manifest, see columns.py) and against the other segments, and returns
-`SegmentDefinition`s (model.py) whose `rule` is the typed rule tree (rules.py). Any
+`SegmentDefinition`s (model.py) whose `rule` is the typed rule tree (rule_ast.py). Any
 problem raises `SegmentDefinitionError`, naming the file and the place in it:
 
     segments/lapsed_customers.yml: rule.all[1].trait: column 'last_order_att' is not a
@@ -25,7 +25,7 @@ import yaml
 
 from orchestration.activation.columns import WarehouseSchema
 from orchestration.activation.model import CONSENT_PURPOSES, Audience, Refresh, SegmentDefinition
-from orchestration.activation.rules import (
+from orchestration.activation.rule_ast import (
     SEGMENT_NAME,
     AllOf,
     Comparison,
@@ -33,10 +33,10 @@ from orchestration.activation.rules import (
     InSegment,
     Node,
     RuleError,
-    RuleParser,
     leaves,
     referenced_segments,
 )
+from orchestration.activation.rule_parser import RuleParser
 
 SEGMENTS_DIR = Path(__file__).resolve().parent / "segments"
 
