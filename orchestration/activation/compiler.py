@@ -52,7 +52,7 @@ MODEL_PREFIX = "seg_"
 # Why a stay ended when the person has no profile row any more (and no merge says where).
 LEFT_PROFILES = "no longer in customer_profiles (erased, or its identifiers now resolve elsewhere)"
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
-_CHUNK = 60  # characters of a string literal per line, so generated models stay < 100 wide
+_CHUNK = 48  # characters of a string literal per line, so generated models stay < 100 wide
 
 
 def model_name(segment: str) -> str:
@@ -67,7 +67,7 @@ def sql_literal(value: Any, indent: str = "") -> str:
 
     Strings: single quotes doubled; `{` before `{`, `%` or `#` written as `{{ '{' }}` so
     dbt's Jinja prints it instead of running it; long strings split into `'...' || '...'`
-    (on lines starting with `indent`). Backslashes are refused: Spark reads them as
+    (in parentheses, for a line indented by `indent`). Backslashes are refused: Spark reads them as
     escapes, DuckDB does not, so the same literal would mean two things (validation
     refuses them earlier, naming the file). Numbers must be finite; dates and timestamps
     (naive UTC) become casts.
@@ -94,8 +94,9 @@ def sql_literal(value: Any, indent: str = "") -> str:
         chunks = _chunks(value)
         if len(chunks) == 1:
             return _string(chunks[0])
-        separator = f"\n{indent}|| "
-        return "(" + separator.join(_string(chunk) for chunk in chunks) + ")"
+        inner = indent + "    "
+        pieces = f"\n{inner}|| ".join(_string(chunk) for chunk in chunks)
+        return f"(\n{inner}{pieces}\n{indent})"
     raise TypeError(f"no SQL literal for {type(value).__name__}")
 
 
@@ -141,6 +142,12 @@ class _Model:
         self.index = {leaf.path: position for position, leaf in enumerate(self.found)}
         if len(self.index) != len(self.found):
             raise ValueError("leaf paths must be unique")
+        # all/any/not nodes by path: (number, height); the root is node_0
+        self.nodes = {
+            node.path: (number, _height(node))
+            for number, node in enumerate(_inner_nodes(condition))
+        }
+        self.last_nodes = "leaves"
         self.imports: dict[str, str] = {}  # cte name -> ref
         self.ctes: list[tuple[str, str]] = []
         self.joins: list[str] = []
@@ -169,7 +176,7 @@ class _Model:
             f"        tags={tags}\n"
             "    )\n}}\n",
             "with\n\n",
-            "as_of as (\n    select as_of_at from {{ ref('int_as_of') }}\n),\n\n",
+            "{as_of}",
             "profiles as (\n    select * from {{ ref('customer_profiles') }}\n),\n\n",
         ]
         parts += [
@@ -177,7 +184,7 @@ class _Model:
             for name, ref in self.imports.items()
         ]
         parts.append(
-            "merges as (\n"
+            "merged_persons as (\n"
             "    -- Where a person id went when identity merged it into another.\n"
             "    select\n"
             "        old_person_id,\n"
@@ -202,12 +209,13 @@ class _Model:
             f"    cross join as_of{joins}\n"
             "),\n\n"
         )
+        parts.append(self.node_ctes())
         parts.append(
             "evaluated as (\n"
             "    select\n"
             "        *,\n"
             f"        coalesce({member}, false) as is_member\n"
-            "    from leaves\n"
+            f"    from {self.last_nodes}\n"
             "),\n\n"
         )
         parts.append(
@@ -226,7 +234,8 @@ class _Model:
             "),\n\n"
         )
         parts.append(_STAYS.format(segment=segment, attributes=attributes, left=_left()))
-        return "".join(parts)
+        text = "".join(parts)
+        return text.replace("{as_of}", _as_of_cte(text), 1)
 
     def use(self, name: str, ref: str) -> str:
         self.imports.setdefault(name, ref)
@@ -235,7 +244,8 @@ class _Model:
     def leaf(self, position: int, leaf: Leaf) -> str:
         cte = f"leaf_{position}_matches"
         if isinstance(leaf, Comparison) and leaf.column.table == PROFILES:
-            return f"coalesce({comparison(leaf, 'profiles')}, false)"
+            condition = comparison(leaf, "profiles")
+            return f"coalesce(\n            {condition},\n            false\n        )"
         if isinstance(leaf, Comparison):  # an account trait
             accounts = self.use("accounts", ACCOUNTS)
             self.ctes.append(
@@ -304,13 +314,42 @@ class _Model:
     # ---- combining and explaining
 
     def combine(self, node: Node) -> str:
-        if isinstance(node, AllOf):
-            return "(" + " and ".join(self.combine(child) for child in node.children) + ")"
-        if isinstance(node, AnyOf):
-            return "(" + " or ".join(self.combine(child) for child in node.children) + ")"
+        """The column holding `node`'s value: `leaf_<i>`, or `node_<k>` for all/any/not."""
+        if isinstance(node, Leaf):
+            return f"leaf_{self.index[node.path]}"
+        return f"node_{self.nodes[node.path][0]}"
+
+    def node_expression(self, node: Node) -> str:
         if isinstance(node, Not):
-            return f"(not {self.combine(node.child)})"
-        return f"leaf_{self.index[node.path]}"
+            return f"not {self.combine(node.child)}"
+        assert isinstance(node, AllOf | AnyOf)
+        keyword = " and " if isinstance(node, AllOf) else " or "
+        children = [self.combine(child) for child in node.children]
+        if len(", ".join(children)) <= 60:
+            return "(" + keyword.join(children) + ")"
+        inner = f"\n{' ' * 12}{keyword.strip()} "
+        return f"(\n{' ' * 12}" + inner.join(children) + f"\n{' ' * 8})"
+
+    def node_ctes(self) -> str:
+        """One CTE per height of the tree (leaves are height 0): each adds the all/any/not
+        nodes whose children are all in the CTE before it."""
+        previous = "leaves"
+        text = ""
+        for height in range(1, max((h for _, h in self.nodes.values()), default=0) + 1):
+            nodes = [
+                (number, node)
+                for node in _inner_nodes(self.condition)
+                for number, node_height in [self.nodes[node.path]]
+                if node_height == height
+            ]
+            columns = ",\n".join(
+                f"        {self.node_expression(node)} as node_{number}" for number, node in nodes
+            )
+            name = f"nodes_{height}"
+            text += f"{name} as (\n    select\n        *,\n{columns}\n    from {previous}\n),\n\n"
+            previous = name
+        self.last_nodes = previous
+        return text
 
     def reason(self, condition: Node, value: bool) -> str:
         """SQL for the text segment_files explains a member (value True) or a non-member
@@ -358,8 +397,25 @@ class _Model:
             yield when, node, value
 
 
+def _inner_nodes(node: Node) -> list[Node]:
+    """The all/any/not nodes of a tree, root first (depth first)."""
+    if isinstance(node, AllOf | AnyOf):
+        return [node, *(inner for child in node.children for inner in _inner_nodes(child))]
+    if isinstance(node, Not):
+        return [node, *_inner_nodes(node.child)]
+    return []
+
+
+def _height(node: Node) -> int:
+    if isinstance(node, AllOf | AnyOf):
+        return 1 + max(_height(child) for child in node.children)
+    if isinstance(node, Not):
+        return 1 + _height(node.child)
+    return 0
+
+
 def _left() -> str:
-    return sql_literal(LEFT_PROFILES, " " * 16)
+    return sql_literal(LEFT_PROFILES, " " * 12)
 
 
 def comparison(leaf: Comparison, alias: str) -> str:
@@ -387,9 +443,27 @@ def comparison(leaf: Comparison, alias: str) -> str:
 
 
 def ago(duration: Duration) -> str:
-    """ "now" minus `duration` (seconds: every unit is a whole number of them)."""
-    seconds = int(duration.delta.total_seconds())
-    return f"{{{{ dbt.dateadd('second', -{seconds}, 'as_of.as_of_at') }}}}"
+    """ "now" minus `duration`: a column of the model's `as_of` CTE (seconds: every unit
+    is a whole number of them), which `_as_of_cte` defines for each one used."""
+    return f"as_of.as_of_minus_{int(duration.delta.total_seconds())}s"
+
+
+_AGO = re.compile(r"as_of\.as_of_minus_(\d+)s")
+
+
+def _as_of_cte(body: str) -> str:
+    """The model's "now" (int_as_of) and "now" minus each duration `body` uses."""
+    columns = ["        as_of_at"] + [
+        f"        {{{{ dbt.dateadd('second', -{seconds}, 'as_of_at') }}}} as as_of_minus_{seconds}s"
+        for seconds in sorted({int(found) for found in _AGO.findall(body)})
+    ]
+    if len(columns) == 1:
+        return "as_of as (\n    select as_of_at from {{ ref('int_as_of') }}\n),\n\n"
+    return (
+        "as_of as (\n    select\n"
+        + ",\n".join(columns)
+        + "\n    from {{ ref('int_as_of') }}\n),\n\n"
+    )
 
 
 def window(timestamp: str, span: Window) -> list[str]:
@@ -419,7 +493,7 @@ def _aggregate(source: str, person: str, timestamp: str, where: list[str]) -> st
     conditions = "\n        and ".join(where)
     return (
         "    select\n"
-        f"        {person} as person_id,\n"
+        f"        {person}{'' if person.endswith('.person_id') else ' as person_id'},\n"
         "        count(*) as matching_count,\n"
         f"        max({timestamp}) as latest_at\n"
         f"    from {source}\n"
@@ -477,8 +551,8 @@ exited as (
         open_stays.entered_because,
         case
             when explained.person_id is not null then explained.exited_because
-            when merges.merged_into is not null
-                then concat('merged into ', merges.merged_into)
+            when merged_persons.merged_into is not null
+                then concat('merged into ', merged_persons.merged_into)
             else {left}
         end as exited_because,
         {attributes} as attributes,
@@ -487,7 +561,7 @@ exited as (
     from open_stays
     cross join as_of
     left join explained on open_stays.person_id = explained.person_id
-    left join merges on open_stays.person_id = merges.old_person_id
+    left join merged_persons on open_stays.person_id = merged_persons.old_person_id
     where not coalesce(explained.is_member, false)
 ),
 

@@ -50,8 +50,9 @@ def _source(definition: SegmentDefinition) -> str:
 
 def _header(source: str, comment: str = "--") -> str:
     return (
-        f"{comment} GENERATED from {source} by `{COMMAND}`: do not edit.\n"
-        f"{comment} Change the YAML and run the command (a test fails while they differ).\n"
+        f"{comment} GENERATED from {source}\n"
+        f"{comment} by `{COMMAND}`: do not edit. Change the YAML and run the command\n"
+        f"{comment} (a test fails while the two differ).\n"
     )
 
 

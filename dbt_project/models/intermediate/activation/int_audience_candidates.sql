@@ -27,8 +27,9 @@ pairs as (
         destination_type,
         is_ad_platform,
         is_known_only,
-        {{ dbt.listagg(measure='purpose', delimiter_text="','", order_by_clause='order by purpose') }}
-            as required_purposes
+        {{ dbt.listagg(
+            measure='purpose', delimiter_text="','", order_by_clause='order by purpose'
+        ) }} as required_purposes
     from rules
     group by segment_name, destination, destination_type, is_ad_platform, is_known_only
 ),

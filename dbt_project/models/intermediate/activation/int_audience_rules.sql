@@ -1,5 +1,6 @@
--- GENERATED from orchestration/activation/segments/*.yml and destinations.yml by `uv run cdp segments compile`: do not edit.
--- Change the YAML and run the command (a test fails while they differ).
+-- GENERATED from orchestration/activation/segments/*.yml and destinations.yml
+-- by `uv run cdp segments compile`: do not edit. Change the YAML and run the command
+-- (a test fails while the two differ).
 -- One row per (segment, destination, consent purpose the pair requires): the rules
 -- audience_payloads applies and its violation test re-checks.
 with

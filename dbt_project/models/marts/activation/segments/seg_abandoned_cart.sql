@@ -1,5 +1,6 @@
--- GENERATED from orchestration/activation/segments/abandoned_cart.yml by `uv run cdp segments compile`: do not edit.
--- Change the YAML and run the command (a test fails while they differ).
+-- GENERATED from orchestration/activation/segments/abandoned_cart.yml
+-- by `uv run cdp segments compile`: do not edit. Change the YAML and run the command
+-- (a test fails while the two differ).
 {{
     config(
         materialized='incremental',
@@ -12,7 +13,10 @@
 with
 
 as_of as (
-    select as_of_at from {{ ref('int_as_of') }}
+    select
+        as_of_at,
+        {{ dbt.dateadd('second', -14400, 'as_of_at') }} as as_of_minus_14400s
+    from {{ ref('int_as_of') }}
 ),
 
 profiles as (
@@ -23,7 +27,7 @@ events as (
     select * from {{ ref('fct_events') }}
 ),
 
-merges as (
+merged_persons as (
     -- Where a person id went when identity merged it into another.
     select
         old_person_id,
@@ -38,7 +42,7 @@ merges as (
 
 leaf_2_matches as (
     select
-        events.person_id as person_id,
+        events.person_id,
         count(*) as matching_count,
         max(events.event_at) as latest_at
     from events
@@ -46,13 +50,13 @@ leaf_2_matches as (
     where
         events.event_name in ('Product Added', 'Checkout Started')
         and events.event_at <= as_of.as_of_at
-        and events.event_at >= {{ dbt.dateadd('second', -14400, 'as_of.as_of_at') }}
+        and events.event_at >= as_of.as_of_minus_14400s
     group by events.person_id
 ),
 
 leaf_2_followed as (
     select
-        events.person_id as person_id,
+        events.person_id,
         count(*) as matching_count,
         max(events.event_at) as latest_at
     from events
@@ -66,8 +70,14 @@ leaf_2_followed as (
 leaves as (
     select
         profiles.person_id,
-        coalesce(profiles.is_known = true, false) as leaf_0,
-        coalesce(profiles.consent_email_marketing = 'granted', false) as leaf_1,
+        coalesce(
+            profiles.is_known = true,
+            false
+        ) as leaf_0,
+        coalesce(
+            profiles.consent_email_marketing = 'granted',
+            false
+        ) as leaf_1,
         coalesce(
             leaf_2_matches.matching_count >= 1
             and (
@@ -76,18 +86,35 @@ leaves as (
             ),
             false
         ) as leaf_2,
-        coalesce(profiles.email is not null, false) as leaf_3
+        coalesce(
+            profiles.email is not null,
+            false
+        ) as leaf_3
     from profiles
     cross join as_of
     left join leaf_2_matches on profiles.person_id = leaf_2_matches.person_id
     left join leaf_2_followed on profiles.person_id = leaf_2_followed.person_id
 ),
 
+nodes_1 as (
+    select
+        *,
+        (leaf_2 and leaf_3) as node_1
+    from leaves
+),
+
+nodes_2 as (
+    select
+        *,
+        (leaf_0 and leaf_1 and node_1) as node_0
+    from nodes_1
+),
+
 evaluated as (
     select
         *,
-        coalesce((leaf_0 and leaf_1 and (leaf_2 and leaf_3)), false) as is_member
-    from leaves
+        coalesce(node_0, false) as is_member
+    from nodes_2
 ),
 
 explained as (
@@ -98,8 +125,11 @@ explained as (
         case
             when is_member
                 then nullif(substring(concat(
-                    ('; rule.all[0]: did ''Product Added'' or ''Checkout Started'' '
-                    || 'within 4 hours, not followed by ''Order Completed'''),
+                    (
+                        '; rule.all[0]: did ''Product Added'' or ''Checkout '
+                        || 'Started'' within 4 hours, not followed by ''Order '
+                        || 'Completed'''
+                    ),
                     '; rule.all[1]: email is not null'
                 ), 3), '')
         end as entered_because,
@@ -113,18 +143,23 @@ explained as (
                     end,
                     case
                         when not leaf_1
-                            then ('; consent_purpose: not consent_email_marketing equals '
-                            || '''granted''')
+                            then (
+                                '; consent_purpose: not consent_email_marketing '
+                                || 'equals ''granted'''
+                            )
                         else ''
                     end,
                     case
-                        when not (leaf_2 and leaf_3) and not leaf_2
-                            then ('; rule.all[0]: not did ''Product Added'' or ''Checkout '
-                            || 'Started'' within 4 hours, not followed by ''Order Completed''')
+                        when not node_1 and not leaf_2
+                            then (
+                                '; rule.all[0]: not did ''Product Added'' or '
+                                || '''Checkout Started'' within 4 hours, not followed '
+                                || 'by ''Order Completed'''
+                            )
                         else ''
                     end,
                     case
-                        when not (leaf_2 and leaf_3) and not leaf_3
+                        when not node_1 and not leaf_3
                             then '; rule.all[1]: not email is not null'
                         else ''
                     end
@@ -179,10 +214,12 @@ exited as (
         open_stays.entered_because,
         case
             when explained.person_id is not null then explained.exited_because
-            when merges.merged_into is not null
-                then concat('merged into ', merges.merged_into)
-            else ('no longer in customer_profiles (erased, or its identifiers '
-                || 'now resolve elsewhere)')
+            when merged_persons.merged_into is not null
+                then concat('merged into ', merged_persons.merged_into)
+            else (
+                'no longer in customer_profiles (erased, or its '
+                || 'identifiers now resolve elsewhere)'
+            )
         end as exited_because,
         cast(null as string) as attributes,
         open_stays.entered_invocation_id,
@@ -190,7 +227,7 @@ exited as (
     from open_stays
     cross join as_of
     left join explained on open_stays.person_id = explained.person_id
-    left join merges on open_stays.person_id = merges.old_person_id
+    left join merged_persons on open_stays.person_id = merged_persons.old_person_id
     where not coalesce(explained.is_member, false)
 ),
 

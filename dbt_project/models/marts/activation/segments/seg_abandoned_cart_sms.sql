@@ -1,5 +1,6 @@
--- GENERATED from orchestration/activation/segments/abandoned_cart_sms.yml by `uv run cdp segments compile`: do not edit.
--- Change the YAML and run the command (a test fails while they differ).
+-- GENERATED from orchestration/activation/segments/abandoned_cart_sms.yml
+-- by `uv run cdp segments compile`: do not edit. Change the YAML and run the command
+-- (a test fails while the two differ).
 {{
     config(
         materialized='incremental',
@@ -12,7 +13,11 @@
 with
 
 as_of as (
-    select as_of_at from {{ ref('int_as_of') }}
+    select
+        as_of_at,
+        {{ dbt.dateadd('second', -14400, 'as_of_at') }} as as_of_minus_14400s,
+        {{ dbt.dateadd('second', -86400, 'as_of_at') }} as as_of_minus_86400s
+    from {{ ref('int_as_of') }}
 ),
 
 profiles as (
@@ -23,7 +28,7 @@ events as (
     select * from {{ ref('fct_events') }}
 ),
 
-merges as (
+merged_persons as (
     -- Where a person id went when identity merged it into another.
     select
         old_person_id,
@@ -38,21 +43,21 @@ merges as (
 
 leaf_2_matches as (
     select
-        stays.person_id as person_id,
+        stays.person_id,
         count(*) as matching_count,
         max(stays.entered_at) as latest_at
     from {{ ref('seg_abandoned_cart') }} as stays
     cross join as_of
     where
         stays.entered_at <= as_of.as_of_at
-        and stays.entered_at >= {{ dbt.dateadd('second', -86400, 'as_of.as_of_at') }}
-        and stays.entered_at <= {{ dbt.dateadd('second', -14400, 'as_of.as_of_at') }}
+        and stays.entered_at >= as_of.as_of_minus_86400s
+        and stays.entered_at <= as_of.as_of_minus_14400s
     group by stays.person_id
 ),
 
 leaf_2_followed as (
     select
-        events.person_id as person_id,
+        events.person_id,
         count(*) as matching_count,
         max(events.event_at) as latest_at
     from events
@@ -66,8 +71,14 @@ leaf_2_followed as (
 leaves as (
     select
         profiles.person_id,
-        coalesce(profiles.is_known = true, false) as leaf_0,
-        coalesce(profiles.consent_sms_marketing = 'granted', false) as leaf_1,
+        coalesce(
+            profiles.is_known = true,
+            false
+        ) as leaf_0,
+        coalesce(
+            profiles.consent_sms_marketing = 'granted',
+            false
+        ) as leaf_1,
         coalesce(
             leaf_2_matches.matching_count >= 1
             and (
@@ -76,18 +87,35 @@ leaves as (
             ),
             false
         ) as leaf_2,
-        coalesce(profiles.phone is not null, false) as leaf_3
+        coalesce(
+            profiles.phone is not null,
+            false
+        ) as leaf_3
     from profiles
     cross join as_of
     left join leaf_2_matches on profiles.person_id = leaf_2_matches.person_id
     left join leaf_2_followed on profiles.person_id = leaf_2_followed.person_id
 ),
 
+nodes_1 as (
+    select
+        *,
+        (leaf_2 and leaf_3) as node_1
+    from leaves
+),
+
+nodes_2 as (
+    select
+        *,
+        (leaf_0 and leaf_1 and node_1) as node_0
+    from nodes_1
+),
+
 evaluated as (
     select
         *,
-        coalesce((leaf_0 and leaf_1 and (leaf_2 and leaf_3)), false) as is_member
-    from leaves
+        coalesce(node_0, false) as is_member
+    from nodes_2
 ),
 
 explained as (
@@ -98,8 +126,11 @@ explained as (
         case
             when is_member
                 then nullif(substring(concat(
-                    ('; rule.all[0]: entered segment abandoned_cart between 4 '
-                    || 'hours and 1 day ago, not followed by ''Order Completed'''),
+                    (
+                        '; rule.all[0]: entered segment abandoned_cart '
+                        || 'between 4 hours and 1 day ago, not followed by '
+                        || '''Order Completed'''
+                    ),
                     '; rule.all[1]: phone is not null'
                 ), 3), '')
         end as entered_because,
@@ -113,18 +144,23 @@ explained as (
                     end,
                     case
                         when not leaf_1
-                            then ('; consent_purpose: not consent_sms_marketing equals '
-                            || '''granted''')
+                            then (
+                                '; consent_purpose: not consent_sms_marketing '
+                                || 'equals ''granted'''
+                            )
                         else ''
                     end,
                     case
-                        when not (leaf_2 and leaf_3) and not leaf_2
-                            then ('; rule.all[0]: not entered segment abandoned_cart between 4 '
-                            || 'hours and 1 day ago, not followed by ''Order Completed''')
+                        when not node_1 and not leaf_2
+                            then (
+                                '; rule.all[0]: not entered segment '
+                                || 'abandoned_cart between 4 hours and 1 day ago, '
+                                || 'not followed by ''Order Completed'''
+                            )
                         else ''
                     end,
                     case
-                        when not (leaf_2 and leaf_3) and not leaf_3
+                        when not node_1 and not leaf_3
                             then '; rule.all[1]: not phone is not null'
                         else ''
                     end
@@ -161,7 +197,10 @@ entered as (
         cast(null as timestamp) as exited_at,
         explained.entered_because,
         cast(null as string) as exited_because,
-        '{"discount_code": "CART10", "discount_percent": 10}' as attributes,
+        (
+            '{"discount_code": "CART10", "discount_percent": '
+            || '10}'
+        ) as attributes,
         '{{ invocation_id }}' as entered_invocation_id,
         cast(null as string) as exited_invocation_id
     from explained
@@ -179,18 +218,23 @@ exited as (
         open_stays.entered_because,
         case
             when explained.person_id is not null then explained.exited_because
-            when merges.merged_into is not null
-                then concat('merged into ', merges.merged_into)
-            else ('no longer in customer_profiles (erased, or its identifiers '
-                || 'now resolve elsewhere)')
+            when merged_persons.merged_into is not null
+                then concat('merged into ', merged_persons.merged_into)
+            else (
+                'no longer in customer_profiles (erased, or its '
+                || 'identifiers now resolve elsewhere)'
+            )
         end as exited_because,
-        '{"discount_code": "CART10", "discount_percent": 10}' as attributes,
+        (
+            '{"discount_code": "CART10", "discount_percent": '
+            || '10}'
+        ) as attributes,
         open_stays.entered_invocation_id,
         '{{ invocation_id }}' as exited_invocation_id
     from open_stays
     cross join as_of
     left join explained on open_stays.person_id = explained.person_id
-    left join merges on open_stays.person_id = merges.old_person_id
+    left join merged_persons on open_stays.person_id = merged_persons.old_person_id
     where not coalesce(explained.is_member, false)
 ),
 

@@ -1,5 +1,6 @@
--- GENERATED from orchestration/activation/segments/churn_risk.yml by `uv run cdp segments compile`: do not edit.
--- Change the YAML and run the command (a test fails while they differ).
+-- GENERATED from orchestration/activation/segments/churn_risk.yml
+-- by `uv run cdp segments compile`: do not edit. Change the YAML and run the command
+-- (a test fails while the two differ).
 {{
     config(
         materialized='incremental',
@@ -19,7 +20,7 @@ profiles as (
     select * from {{ ref('customer_profiles') }}
 ),
 
-merges as (
+merged_persons as (
     -- Where a person id went when identity merged it into another.
     select
         old_person_id,
@@ -35,20 +36,49 @@ merges as (
 leaves as (
     select
         profiles.person_id,
-        coalesce(profiles.is_known = true, false) as leaf_0,
-        coalesce(profiles.consent_email_marketing = 'granted', false) as leaf_1,
-        coalesce(profiles.churn_risk >= 0.7, false) as leaf_2,
-        coalesce(profiles.order_count >= 1, false) as leaf_3,
-        coalesce(profiles.email is not null, false) as leaf_4
+        coalesce(
+            profiles.is_known = true,
+            false
+        ) as leaf_0,
+        coalesce(
+            profiles.consent_email_marketing = 'granted',
+            false
+        ) as leaf_1,
+        coalesce(
+            profiles.churn_risk >= 0.7,
+            false
+        ) as leaf_2,
+        coalesce(
+            profiles.order_count >= 1,
+            false
+        ) as leaf_3,
+        coalesce(
+            profiles.email is not null,
+            false
+        ) as leaf_4
     from profiles
     cross join as_of
+),
+
+nodes_1 as (
+    select
+        *,
+        (leaf_2 and leaf_3 and leaf_4) as node_1
+    from leaves
+),
+
+nodes_2 as (
+    select
+        *,
+        (leaf_0 and leaf_1 and node_1) as node_0
+    from nodes_1
 ),
 
 evaluated as (
     select
         *,
-        coalesce((leaf_0 and leaf_1 and (leaf_2 and leaf_3 and leaf_4)), false) as is_member
-    from leaves
+        coalesce(node_0, false) as is_member
+    from nodes_2
 ),
 
 explained as (
@@ -74,22 +104,24 @@ explained as (
                     end,
                     case
                         when not leaf_1
-                            then ('; consent_purpose: not consent_email_marketing equals '
-                            || '''granted''')
+                            then (
+                                '; consent_purpose: not consent_email_marketing '
+                                || 'equals ''granted'''
+                            )
                         else ''
                     end,
                     case
-                        when not (leaf_2 and leaf_3 and leaf_4) and not leaf_2
+                        when not node_1 and not leaf_2
                             then '; rule.all[0]: not churn_risk at least 0.7'
                         else ''
                     end,
                     case
-                        when not (leaf_2 and leaf_3 and leaf_4) and not leaf_3
+                        when not node_1 and not leaf_3
                             then '; rule.all[1]: not order_count at least 1'
                         else ''
                     end,
                     case
-                        when not (leaf_2 and leaf_3 and leaf_4) and not leaf_4
+                        when not node_1 and not leaf_4
                             then '; rule.all[2]: not email is not null'
                         else ''
                     end
@@ -144,10 +176,12 @@ exited as (
         open_stays.entered_because,
         case
             when explained.person_id is not null then explained.exited_because
-            when merges.merged_into is not null
-                then concat('merged into ', merges.merged_into)
-            else ('no longer in customer_profiles (erased, or its identifiers '
-                || 'now resolve elsewhere)')
+            when merged_persons.merged_into is not null
+                then concat('merged into ', merged_persons.merged_into)
+            else (
+                'no longer in customer_profiles (erased, or its '
+                || 'identifiers now resolve elsewhere)'
+            )
         end as exited_because,
         cast(null as string) as attributes,
         open_stays.entered_invocation_id,
@@ -155,7 +189,7 @@ exited as (
     from open_stays
     cross join as_of
     left join explained on open_stays.person_id = explained.person_id
-    left join merges on open_stays.person_id = merges.old_person_id
+    left join merged_persons on open_stays.person_id = merged_persons.old_person_id
     where not coalesce(explained.is_member, false)
 ),
 

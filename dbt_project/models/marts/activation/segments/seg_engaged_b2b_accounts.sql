@@ -1,5 +1,6 @@
--- GENERATED from orchestration/activation/segments/engaged_b2b_accounts.yml by `uv run cdp segments compile`: do not edit.
--- Change the YAML and run the command (a test fails while they differ).
+-- GENERATED from orchestration/activation/segments/engaged_b2b_accounts.yml
+-- by `uv run cdp segments compile`: do not edit. Change the YAML and run the command
+-- (a test fails while the two differ).
 {{
     config(
         materialized='incremental',
@@ -23,7 +24,7 @@ accounts as (
     select * from {{ ref('account_profiles') }}
 ),
 
-merges as (
+merged_persons as (
     -- Where a person id went when identity merged it into another.
     select
         old_person_id,
@@ -66,12 +67,21 @@ leaf_4_matches as (
 leaves as (
     select
         profiles.person_id,
-        coalesce(profiles.is_known = true, false) as leaf_0,
-        coalesce(profiles.consent_email_marketing = 'granted', false) as leaf_1,
+        coalesce(
+            profiles.is_known = true,
+            false
+        ) as leaf_0,
+        coalesce(
+            profiles.consent_email_marketing = 'granted',
+            false
+        ) as leaf_1,
         leaf_2_matches.person_id is not null as leaf_2,
         leaf_3_matches.person_id is not null as leaf_3,
         leaf_4_matches.person_id is not null as leaf_4,
-        coalesce(profiles.email is not null, false) as leaf_5
+        coalesce(
+            profiles.email is not null,
+            false
+        ) as leaf_5
     from profiles
     cross join as_of
     left join leaf_2_matches on profiles.person_id = leaf_2_matches.person_id
@@ -79,11 +89,32 @@ leaves as (
     left join leaf_4_matches on profiles.person_id = leaf_4_matches.person_id
 ),
 
+nodes_1 as (
+    select
+        *,
+        (leaf_3 or leaf_4) as node_2
+    from leaves
+),
+
+nodes_2 as (
+    select
+        *,
+        (leaf_2 and node_2 and leaf_5) as node_1
+    from nodes_1
+),
+
+nodes_3 as (
+    select
+        *,
+        (leaf_0 and leaf_1 and node_1) as node_0
+    from nodes_2
+),
+
 evaluated as (
     select
         *,
-        coalesce((leaf_0 and leaf_1 and (leaf_2 and (leaf_3 or leaf_4) and leaf_5)), false) as is_member
-    from leaves
+        coalesce(node_0, false) as is_member
+    from nodes_3
 ),
 
 explained as (
@@ -94,16 +125,24 @@ explained as (
         case
             when is_member
                 then nullif(substring(concat(
-                    '; rule.all[0]: account''s is_engaged_30d equals true',
+                    (
+                        '; rule.all[0]: account''s is_engaged_30d equals '
+                        || 'true'
+                    ),
                     case
                         when leaf_3
-                            then ('; rule.all[1].any[0]: account''s open_pipeline_usd greater '
-                            || 'than 0')
+                            then (
+                                '; rule.all[1].any[0]: account''s '
+                                || 'open_pipeline_usd greater than 0'
+                            )
                         else ''
                     end,
                     case
                         when leaf_4
-                            then '; rule.all[1].any[1]: account''s employee_count at least 50'
+                            then (
+                                '; rule.all[1].any[1]: account''s employee_count '
+                                || 'at least 50'
+                            )
                         else ''
                     end,
                     '; rule.all[2]: email is not null'
@@ -119,29 +158,38 @@ explained as (
                     end,
                     case
                         when not leaf_1
-                            then ('; consent_purpose: not consent_email_marketing equals '
-                            || '''granted''')
+                            then (
+                                '; consent_purpose: not consent_email_marketing '
+                                || 'equals ''granted'''
+                            )
                         else ''
                     end,
                     case
-                        when not (leaf_2 and (leaf_3 or leaf_4) and leaf_5) and not leaf_2
-                            then '; rule.all[0]: not account''s is_engaged_30d equals true'
+                        when not node_1 and not leaf_2
+                            then (
+                                '; rule.all[0]: not account''s is_engaged_30d '
+                                || 'equals true'
+                            )
                         else ''
                     end,
                     case
-                        when not (leaf_2 and (leaf_3 or leaf_4) and leaf_5) and not (leaf_3 or leaf_4)
-                            then ('; rule.all[1].any[0]: not account''s open_pipeline_usd '
-                            || 'greater than 0')
+                        when not node_1 and not node_2
+                            then (
+                                '; rule.all[1].any[0]: not account''s '
+                                || 'open_pipeline_usd greater than 0'
+                            )
                         else ''
                     end,
                     case
-                        when not (leaf_2 and (leaf_3 or leaf_4) and leaf_5) and not (leaf_3 or leaf_4)
-                            then ('; rule.all[1].any[1]: not account''s employee_count at least '
-                            || '50')
+                        when not node_1 and not node_2
+                            then (
+                                '; rule.all[1].any[1]: not account''s '
+                                || 'employee_count at least 50'
+                            )
                         else ''
                     end,
                     case
-                        when not (leaf_2 and (leaf_3 or leaf_4) and leaf_5) and not leaf_5
+                        when not node_1 and not leaf_5
                             then '; rule.all[2]: not email is not null'
                         else ''
                     end
@@ -196,10 +244,12 @@ exited as (
         open_stays.entered_because,
         case
             when explained.person_id is not null then explained.exited_because
-            when merges.merged_into is not null
-                then concat('merged into ', merges.merged_into)
-            else ('no longer in customer_profiles (erased, or its identifiers '
-                || 'now resolve elsewhere)')
+            when merged_persons.merged_into is not null
+                then concat('merged into ', merged_persons.merged_into)
+            else (
+                'no longer in customer_profiles (erased, or its '
+                || 'identifiers now resolve elsewhere)'
+            )
         end as exited_because,
         cast(null as string) as attributes,
         open_stays.entered_invocation_id,
@@ -207,7 +257,7 @@ exited as (
     from open_stays
     cross join as_of
     left join explained on open_stays.person_id = explained.person_id
-    left join merges on open_stays.person_id = merges.old_person_id
+    left join merged_persons on open_stays.person_id = merged_persons.old_person_id
     where not coalesce(explained.is_member, false)
 ),
 

@@ -1,5 +1,6 @@
--- GENERATED from orchestration/activation/segments/lapsed_customers.yml by `uv run cdp segments compile`: do not edit.
--- Change the YAML and run the command (a test fails while they differ).
+-- GENERATED from orchestration/activation/segments/lapsed_customers.yml
+-- by `uv run cdp segments compile`: do not edit. Change the YAML and run the command
+-- (a test fails while the two differ).
 {{
     config(
         materialized='incremental',
@@ -12,14 +13,17 @@
 with
 
 as_of as (
-    select as_of_at from {{ ref('int_as_of') }}
+    select
+        as_of_at,
+        {{ dbt.dateadd('second', -15552000, 'as_of_at') }} as as_of_minus_15552000s
+    from {{ ref('int_as_of') }}
 ),
 
 profiles as (
     select * from {{ ref('customer_profiles') }}
 ),
 
-merges as (
+merged_persons as (
     -- Where a person id went when identity merged it into another.
     select
         old_person_id,
@@ -35,19 +39,45 @@ merges as (
 leaves as (
     select
         profiles.person_id,
-        coalesce(profiles.is_known = true, false) as leaf_0,
-        coalesce(profiles.consent_advertising = 'granted', false) as leaf_1,
-        coalesce(profiles.order_count >= 1, false) as leaf_2,
-        coalesce(profiles.last_order_at <= {{ dbt.dateadd('second', -15552000, 'as_of.as_of_at') }}, false) as leaf_3
+        coalesce(
+            profiles.is_known = true,
+            false
+        ) as leaf_0,
+        coalesce(
+            profiles.consent_advertising = 'granted',
+            false
+        ) as leaf_1,
+        coalesce(
+            profiles.order_count >= 1,
+            false
+        ) as leaf_2,
+        coalesce(
+            profiles.last_order_at <= as_of.as_of_minus_15552000s,
+            false
+        ) as leaf_3
     from profiles
     cross join as_of
+),
+
+nodes_1 as (
+    select
+        *,
+        (leaf_2 and leaf_3) as node_1
+    from leaves
+),
+
+nodes_2 as (
+    select
+        *,
+        (leaf_0 and leaf_1 and node_1) as node_0
+    from nodes_1
 ),
 
 evaluated as (
     select
         *,
-        coalesce((leaf_0 and leaf_1 and (leaf_2 and leaf_3)), false) as is_member
-    from leaves
+        coalesce(node_0, false) as is_member
+    from nodes_2
 ),
 
 explained as (
@@ -59,7 +89,10 @@ explained as (
             when is_member
                 then nullif(substring(concat(
                     '; rule.all[0]: order_count at least 1',
-                    '; rule.all[1]: last_order_at at least 180 days ago'
+                    (
+                        '; rule.all[1]: last_order_at at least 180 days '
+                        || 'ago'
+                    )
                 ), 3), '')
         end as entered_because,
         case
@@ -72,17 +105,23 @@ explained as (
                     end,
                     case
                         when not leaf_1
-                            then '; consent_purpose: not consent_advertising equals ''granted'''
+                            then (
+                                '; consent_purpose: not consent_advertising '
+                                || 'equals ''granted'''
+                            )
                         else ''
                     end,
                     case
-                        when not (leaf_2 and leaf_3) and not leaf_2
+                        when not node_1 and not leaf_2
                             then '; rule.all[0]: not order_count at least 1'
                         else ''
                     end,
                     case
-                        when not (leaf_2 and leaf_3) and not leaf_3
-                            then '; rule.all[1]: not last_order_at at least 180 days ago'
+                        when not node_1 and not leaf_3
+                            then (
+                                '; rule.all[1]: not last_order_at at least 180 '
+                                || 'days ago'
+                            )
                         else ''
                     end
                 ), 3), '')
@@ -136,10 +175,12 @@ exited as (
         open_stays.entered_because,
         case
             when explained.person_id is not null then explained.exited_because
-            when merges.merged_into is not null
-                then concat('merged into ', merges.merged_into)
-            else ('no longer in customer_profiles (erased, or its identifiers '
-                || 'now resolve elsewhere)')
+            when merged_persons.merged_into is not null
+                then concat('merged into ', merged_persons.merged_into)
+            else (
+                'no longer in customer_profiles (erased, or its '
+                || 'identifiers now resolve elsewhere)'
+            )
         end as exited_because,
         cast(null as string) as attributes,
         open_stays.entered_invocation_id,
@@ -147,7 +188,7 @@ exited as (
     from open_stays
     cross join as_of
     left join explained on open_stays.person_id = explained.person_id
-    left join merges on open_stays.person_id = merges.old_person_id
+    left join merged_persons on open_stays.person_id = merged_persons.old_person_id
     where not coalesce(explained.is_member, false)
 ),
 

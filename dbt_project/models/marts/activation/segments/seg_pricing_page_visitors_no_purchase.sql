@@ -1,5 +1,6 @@
--- GENERATED from orchestration/activation/segments/pricing_page_visitors_no_purchase.yml by `uv run cdp segments compile`: do not edit.
--- Change the YAML and run the command (a test fails while they differ).
+-- GENERATED from orchestration/activation/segments/pricing_page_visitors_no_purchase.yml
+-- by `uv run cdp segments compile`: do not edit. Change the YAML and run the command
+-- (a test fails while the two differ).
 {{
     config(
         materialized='incremental',
@@ -12,7 +13,10 @@
 with
 
 as_of as (
-    select as_of_at from {{ ref('int_as_of') }}
+    select
+        as_of_at,
+        {{ dbt.dateadd('second', -1209600, 'as_of_at') }} as as_of_minus_1209600s
+    from {{ ref('int_as_of') }}
 ),
 
 profiles as (
@@ -23,7 +27,7 @@ events as (
     select * from {{ ref('fct_events') }}
 ),
 
-merges as (
+merged_persons as (
     -- Where a person id went when identity merged it into another.
     select
         old_person_id,
@@ -38,7 +42,7 @@ merges as (
 
 leaf_1_matches as (
     select
-        events.person_id as person_id,
+        events.person_id,
         count(*) as matching_count,
         max(events.event_at) as latest_at
     from events
@@ -47,13 +51,13 @@ leaf_1_matches as (
         events.event_type in ('page')
         and substring(events.page_path, 1, 8) = '/pricing'
         and events.event_at <= as_of.as_of_at
-        and events.event_at >= {{ dbt.dateadd('second', -1209600, 'as_of.as_of_at') }}
+        and events.event_at >= as_of.as_of_minus_1209600s
     group by events.person_id
 ),
 
 leaf_1_followed as (
     select
-        events.person_id as person_id,
+        events.person_id,
         count(*) as matching_count,
         max(events.event_at) as latest_at
     from events
@@ -67,7 +71,10 @@ leaf_1_followed as (
 leaves as (
     select
         profiles.person_id,
-        coalesce(profiles.consent_advertising = 'granted', false) as leaf_0,
+        coalesce(
+            profiles.consent_advertising = 'granted',
+            false
+        ) as leaf_0,
         coalesce(
             leaf_1_matches.matching_count >= 1
             and (
@@ -82,11 +89,18 @@ leaves as (
     left join leaf_1_followed on profiles.person_id = leaf_1_followed.person_id
 ),
 
+nodes_1 as (
+    select
+        *,
+        (leaf_0 and leaf_1) as node_0
+    from leaves
+),
+
 evaluated as (
     select
         *,
-        coalesce((leaf_0 and leaf_1), false) as is_member
-    from leaves
+        coalesce(node_0, false) as is_member
+    from nodes_1
 ),
 
 explained as (
@@ -97,8 +111,11 @@ explained as (
         case
             when is_member
                 then nullif(substring(concat(
-                    ('; rule: did a page call where page_path starts with '
-                    || '''/pricing'' within 14 days, not followed by ''Order Completed''')
+                    (
+                        '; rule: did a page call where page_path starts '
+                        || 'with ''/pricing'' within 14 days, not followed by '
+                        || '''Order Completed'''
+                    )
                 ), 3), '')
         end as entered_because,
         case
@@ -106,13 +123,19 @@ explained as (
                 then nullif(substring(concat(
                     case
                         when not leaf_0
-                            then '; consent_purpose: not consent_advertising equals ''granted'''
+                            then (
+                                '; consent_purpose: not consent_advertising '
+                                || 'equals ''granted'''
+                            )
                         else ''
                     end,
                     case
                         when not leaf_1
-                            then ('; rule: not did a page call where page_path starts with '
-                            || '''/pricing'' within 14 days, not followed by ''Order Completed''')
+                            then (
+                                '; rule: not did a page call where page_path '
+                                || 'starts with ''/pricing'' within 14 days, not '
+                                || 'followed by ''Order Completed'''
+                            )
                         else ''
                     end
                 ), 3), '')
@@ -166,10 +189,12 @@ exited as (
         open_stays.entered_because,
         case
             when explained.person_id is not null then explained.exited_because
-            when merges.merged_into is not null
-                then concat('merged into ', merges.merged_into)
-            else ('no longer in customer_profiles (erased, or its identifiers '
-                || 'now resolve elsewhere)')
+            when merged_persons.merged_into is not null
+                then concat('merged into ', merged_persons.merged_into)
+            else (
+                'no longer in customer_profiles (erased, or its '
+                || 'identifiers now resolve elsewhere)'
+            )
         end as exited_because,
         cast(null as string) as attributes,
         open_stays.entered_invocation_id,
@@ -177,7 +202,7 @@ exited as (
     from open_stays
     cross join as_of
     left join explained on open_stays.person_id = explained.person_id
-    left join merges on open_stays.person_id = merges.old_person_id
+    left join merged_persons on open_stays.person_id = merged_persons.old_person_id
     where not coalesce(explained.is_member, false)
 ),
 
