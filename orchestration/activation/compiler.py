@@ -67,8 +67,9 @@ def sql_literal(value: Any, indent: str = "") -> str:
 
     Strings: single quotes doubled; `{` before `{`, `%` or `#` written as `{{ '{' }}` so
     dbt's Jinja prints it instead of running it; long strings split into `'...' || '...'`
-    (in parentheses, for a line indented by `indent`). Backslashes are refused: Spark reads them as
-    escapes, DuckDB does not, so the same literal would mean two things (validation
+    (in parentheses, for a line indented by `indent`). Backslashes are refused (Spark reads them as
+    escapes, DuckDB does not, so the same literal would mean two things), and so are NUL and
+    CR (Jinja turns CR into a newline) (validation
     refuses them earlier, naming the file). Numbers must be finite; dates and timestamps
     (naive UTC) become casts.
     """
@@ -89,8 +90,8 @@ def sql_literal(value: Any, indent: str = "") -> str:
     if isinstance(value, dt.date):
         return f"cast({_string(value.isoformat())} as date)"
     if isinstance(value, str):
-        if "\\" in value or "\x00" in value:
-            raise ValueError(f"backslashes and NUL are not allowed in values: {value!r}")
+        if re.search(r"[\\\x00\r]", value):
+            raise ValueError(f"backslashes, NUL and CR are not allowed in values: {value!r}")
         chunks = _chunks(value)
         if len(chunks) == 1:
             return _string(chunks[0])

@@ -331,7 +331,19 @@ def _names(raw: Any, path: str) -> tuple[str, ...]:
     items = raw if isinstance(raw, list) else [raw]
     if not items or not all(isinstance(item, str) and item.strip() for item in items):
         raise RuleError(path, f"expected a name or a non-empty list of names, got {_show(raw)}")
-    return tuple(items)
+    return tuple(portable_text(item, path) for item in items)
+
+
+def portable_text(raw: str, path: str) -> str:
+    """A text value the generated SQL can hold as a literal on every engine: Spark reads
+    a backslash in a literal as an escape and DuckDB does not, so it is refused."""
+    if re.search(r"[\\\x00\r]", raw):
+        raise RuleError(
+            path,
+            f"{_show(raw)} contains a backslash, NUL or carriage return: not allowed in "
+            "values (SQL engines read them differently)",
+        )
+    return raw
 
 
 def _segment_name(raw: Any, path: str) -> str:
@@ -368,7 +380,7 @@ def _scalar(raw: Any, column: Column, path: str) -> Any:
     if kind == ColumnType.TEXT:
         if not isinstance(raw, str):
             raise RuleError(path, problem)
-        return raw
+        return portable_text(raw, path)
     if kind == ColumnType.NUMBER:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise RuleError(path, problem)
@@ -418,4 +430,6 @@ def _value(operator: str, raw: Any, column: Column, path: str) -> Any:
         return tuple(_scalar(item, column, f"{path}[{index}]") for index, item in enumerate(raw))
     if operator in TEXT_OPERATORS and (not isinstance(raw, str) or not raw):
         raise RuleError(path, f"expected a non-empty quoted string, got {_show(raw)}")
+    if operator in TEXT_OPERATORS:
+        portable_text(raw, path)
     return _scalar(raw, column, path)

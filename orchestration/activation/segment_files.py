@@ -15,6 +15,7 @@ code location before anything runs. docs/segments.md is the reference.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from orchestration.activation.rule_ast import (
     leaves,
     referenced_segments,
 )
-from orchestration.activation.rule_parser import RuleParser
+from orchestration.activation.rule_parser import RuleParser, portable_text
 
 SEGMENTS_DIR = Path(__file__).resolve().parent / "segments"
 
@@ -264,6 +265,10 @@ def _attributes(raw: Any) -> dict[str, Any]:
             raise RuleError(
                 f"attributes.{key}", "expected a string, number or boolean (sent as is)"
             )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RuleError(f"attributes.{key}", "expected a finite number")
+        if isinstance(value, str):
+            portable_text(value, f"attributes.{key}")
     return dict(raw)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from orchestration.activation.destinations import load_destinations
 from orchestration.activation.enforcement import audience_rules
-from orchestration.activation.segments import SEGMENTS_DIR, load_segment_definitions
+from orchestration.activation.segment_files import SEGMENTS_DIR, load_segment_definitions
 from orchestration.assets.exports import (
     ENFORCEMENT_CHECK,
     PAYLOADS_KEY,

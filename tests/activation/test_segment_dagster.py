@@ -8,9 +8,9 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from orchestration.activation import segments as segment_files
+from orchestration.activation import segment_files
 from orchestration.activation.columns import WarehouseSchema
-from orchestration.activation.segments import load_segment_definitions
+from orchestration.activation.segment_files import load_segment_definitions
 from orchestration.assets.segments import REFRESH_TAG, build_segment_asset, segment_key
 from orchestration.cli import main
 from orchestration.jobs import hourly_segments_selection

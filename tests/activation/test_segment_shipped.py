@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from orchestration.activation.membership import check_schema, evaluate_segment, read_as_of
-from orchestration.activation.segments import load_segment_definitions
+from orchestration.activation.segment_files import load_segment_definitions
 from orchestration.runner import RunSummary
 
 HOUR = pd.Timedelta(hours=1)
