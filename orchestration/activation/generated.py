@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.activation import segment_files
 from orchestration.activation.columns import WarehouseSchema
 from orchestration.activation.compiler import compile_segment, model_name, sql_literal
 from orchestration.activation.destinations import Destination, load_destinations
@@ -246,7 +247,7 @@ def current_files(root: Path = DBT_PROJECT_DIR) -> dict[Path, str]:
 def expected_files() -> dict[Path, str]:
     """What the segment YAML, destinations.yml and the manifest's schema give now."""
     schema = WarehouseSchema.from_manifest()
-    definitions = load_segment_definitions(SEGMENTS_DIR, schema)
+    definitions = load_segment_definitions(segment_files.SEGMENTS_DIR, schema)
     return render_files(definitions, load_destinations(), schema)
 
 
