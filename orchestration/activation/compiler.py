@@ -172,6 +172,10 @@ class _Model:
             "{{\n    config(\n"
             "        materialized='incremental',\n"
             "        unique_key=['person_id', 'entered_at'],\n"
+            # Spark has no delete+insert; merge needs its delta/iceberg file format.
+            "        incremental_strategy=(\n"
+            "            'merge' if target.type == 'spark' else 'delete+insert'\n"
+            "        ),\n"
             "        on_schema_change='append_new_columns',\n"
             "        full_refresh=false,\n"
             f"        tags={tags}\n"

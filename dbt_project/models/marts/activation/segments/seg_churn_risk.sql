@@ -5,6 +5,9 @@
     config(
         materialized='incremental',
         unique_key=['person_id', 'entered_at'],
+        incremental_strategy=(
+            'merge' if target.type == 'spark' else 'delete+insert'
+        ),
         on_schema_change='append_new_columns',
         full_refresh=false,
         tags=['daily']
