@@ -47,6 +47,7 @@ from orchestration.activation.rule_ast import (
     Window,
     leaves,
 )
+from orchestration.activation.segment_files import is_implicit
 
 MODEL_PREFIX = "seg_"
 # Why a stay ended when the person has no profile row any more (and no merge says where).
@@ -361,8 +362,6 @@ class _Model:
         (False) with: the leaves that decide `condition`, joined by '; '. Mirrors
         rule_ast.explain: for an `all` that is false its false children, for an `any`
         that is true its true children, `not` swaps."""
-        from orchestration.activation.segment_files import is_implicit
-
         parts = []
         for when, leaf, holds in self._explained(condition, value, None):
             if value and is_implicit(leaf):
