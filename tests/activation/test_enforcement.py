@@ -55,7 +55,8 @@ def test_the_demo_payloads_hold_exactly_the_allowed_members_and_no_violation(dem
         ).fetchall()
     }
     suppressed = {
-        h for (h,) in demo_db.execute("select identifier_hash from marts.suppression_list")
+        h
+        for (h,) in demo_db.execute("select identifier_hash from marts.suppression_list").fetchall()
     }
     profiles = {
         pid: (email, phone)
