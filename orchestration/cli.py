@@ -48,13 +48,14 @@ def run(
     verbose: bool,
 ) -> None:
     """Materialise the whole asset graph (ingestion -> dbt -> activation) in-process."""
-    from orchestration.activation.segments import SegmentDefinitionError
+    from orchestration.activation.segment_files import SegmentDefinitionError
     from orchestration.pipeline import run_pipeline
 
     settings = Settings.from_env().with_overrides(
         raw_dir=raw_dir, warehouse=warehouse, exports_dir=exports_dir, raw_schema=raw_schema
     )
     try:
+        _compile_segments(quiet=True)
         summary = run_pipeline(
             settings, full_refresh=full_refresh, log_level="INFO" if verbose else "WARNING"
         )
@@ -65,6 +66,47 @@ def run(
     click.echo(summary.render())
     if not summary.success:
         sys.exit(1)
+
+
+def _compile_segments(*, quiet: bool) -> list[Path]:
+    """Regenerate the segment dbt models from the YAML when they differ (before dbt parses)."""
+    from orchestration.activation.generated import expected_files, write_files
+    from orchestration.environment import prepare_dbt_manifest
+
+    prepare_dbt_manifest()  # the schema segment rules are checked against
+    changed = write_files(expected_files())
+    for path in changed:
+        click.echo(f"segments: regenerated dbt_project/{path}", err=quiet)
+    return changed
+
+
+@main.group()
+def segments() -> None:
+    """Segment definitions (orchestration/activation/segments/*.yml)."""
+
+
+@segments.command("compile")
+@click.option("--check", is_flag=True, help="Only report out-of-date files (exit 1 if any).")
+def compile_segments(check: bool) -> None:
+    """Validate every segment YAML and write its generated dbt model (seg_<name>), the
+    audience rules and the segment list; files no YAML produces are removed."""
+    from orchestration.activation.generated import expected_files, files_out_of_date
+    from orchestration.activation.segment_files import SegmentDefinitionError
+    from orchestration.environment import prepare_dbt_manifest
+
+    try:
+        if check:
+            prepare_dbt_manifest()
+            stale = files_out_of_date(expected_files())
+            for path in stale:
+                click.echo(f"out of date: dbt_project/{path}")
+            sys.exit(1 if stale else 0)
+        changed = _compile_segments(quiet=False)
+    except SegmentDefinitionError as error:
+        click.echo(f"invalid segment definitions\n{error}", err=True)
+        sys.exit(1)
+    if not changed:
+        click.echo("segments: generated dbt files are up to date")
 
 
 @main.command()

@@ -7,13 +7,13 @@ Built purely from a `Settings`: no environment is read or written here. The entr
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.activation import segments as segment_files
+from orchestration.activation import segment_files
 from orchestration.activation.model import Refresh
 from orchestration.assets.dbt import cdp_dbt_models, cdp_dbt_profiles
 from orchestration.assets.exports import build_activation_definitions
 from orchestration.assets.ingestion import raw_tables
 from orchestration.assets.predictions import customer_predictions
-from orchestration.assets.segments import build_segment_assets
+from orchestration.assets.segments import segment_key
 from orchestration.assets.serving import ServingFolderResource, build_serving_asset, served_keys
 from orchestration.checks.quality import with_quality_checks
 from orchestration.jobs import cdp_all_job, hourly_segments_job
@@ -34,13 +34,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # With raw tables landed by an EL tool (CDP_RAW_SCHEMA), the dbt sources stand for
     # external assets and no file is ingested.
     ingestion = [raw_tables] if settings.ingests_files else []
-    # One asset per segments/*.yml; a file that does not validate stops here, naming it.
+    # segments/*.yml, validated (a bad file stops here, naming it). Each is a generated
+    # dbt model (asset segments/<name>) in the dbt step after the profiles.
     segments = segment_files.load_segment_definitions(segment_files.SEGMENTS_DIR)
-    segment_assets = build_segment_assets(segments)
     hourly = any(segment.refresh == Refresh.HOURLY for segment in segments)
-    assets = [*ingestion, cdp_dbt_models, customer_predictions, cdp_dbt_profiles, *segment_assets]
+    assets = [*ingestion, cdp_dbt_models, customer_predictions, cdp_dbt_profiles]
     # Last: the read-only copy for BI, once every mart of the run (segments too) is built.
-    segment_keys = [asset.key for asset in segment_assets]
+    segment_keys = [segment_key(segment.name) for segment in segments]
     assets.append(build_serving_asset([*served_keys(assets), *segment_keys]))
     definitions = dg.Definitions(
         assets=assets,

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.assets.predictions import PREDICTIONS_KEY
-from orchestration.assets.segments import REFRESH_TAG
+from orchestration.assets.segments import HOURLY_SEGMENTS
 
 # Everything: raw files -> staging -> identity -> profiles -> segments -> exports, with
 # every asset check. `cdp run` executes exactly this job in-process.
@@ -13,8 +13,8 @@ cdp_all_job = dg.define_asset_job(
     description="The whole CDP graph, from raw files to activation, with all checks.",
 )
 
-# Segments declared `refresh: hourly` (segments/*.yml), e.g. abandoned_cart.
-HOURLY_SEGMENTS = dg.AssetSelection.tag(REFRESH_TAG, "hourly")
+# HOURLY_SEGMENTS: the segment models whose YAML says `refresh: hourly` (dbt tag
+# `hourly`, e.g. abandoned_cart).
 
 
 def hourly_segments_selection() -> dg.AssetSelection:

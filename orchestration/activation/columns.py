@@ -4,9 +4,8 @@ Read from the dbt manifest: the marts have enforced contracts (dbt_project.yml),
 documented columns and `data_type`s of `customer_profiles`, `fct_events` and
 `account_profiles` are exactly the columns of the tables dbt builds, and they are known
 before anything runs (`cdp run` and the Dagster code location refuse a bad segment at
-load time). `from_connection` reads the same from a warehouse (DESCRIBE): the segment
-assets use it to confirm, before they query, that the tables still have what the rules
-name, and tests use it on small hand-made DuckDB files.
+load time). `from_connection` reads the same from a DuckDB warehouse (tests use it on
+small hand-made files).
 """
 
 from __future__ import annotations

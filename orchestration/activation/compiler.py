@@ -1,37 +1,43 @@
-"""Compile a segment's condition tree into one parameterised DuckDB query.
+"""Compile a validated segment into the text of its dbt model (`seg_<name>.sql`).
 
-The query returns one row per profile: `person_id`, `is_member`, one boolean column per
-leaf (`leaf_0`, ...) and `pattern` (the leaf values as a string of 0/1, for explaining
-who entered or left why). Identifiers come from the schema (`Column.sql`) or are
-constants here; every value (event names, thresholds, cut-off timestamps, segment
-names) is a `?` parameter. Nothing from a YAML file is pasted into the SQL text.
+The model is portable SQL (no `qualify`, no `group by all`, no engine-only function: time
+arithmetic goes through `dbt.dateadd`) and reads everything through `ref()`. It keeps one
+row per *stay* of a person in the segment (incremental): each build evaluates the rule
+for every profile at the pipeline's "now" (`int_as_of`), opens a stay for a new member
+and closes the open stay of a person who no longer qualifies, with the conditions that
+held (`entered_because`) or stopped holding (`exited_because`), by rule path.
 
-"Now" is the `as_of` passed in (the pipeline's `intermediate.int_as_of`); windows are
-inclusive: `within: 4 hours` = at most 4 hours ago and not after now, `older_than:
-180 days` = at least 180 days ago. Each leaf is coalesced to false, so a comparison with
-a NULL trait is false and `not:` is its exact complement.
+Safety: identifiers come from the schema (`Column.name`, checked to be a plain
+identifier), or are constants here; every value from a YAML file goes through
+`sql_literal`, the one function that writes a SQL literal (quotes doubled, Jinja
+delimiters neutralised, backslashes refused), so `x' or '1'='1` is compared as the
+string it is and `{{ ... }}` is never executed by dbt.
+
+Each leaf becomes a boolean column `leaf_<i>` (NULL folded to false, so `not:` is the
+exact complement). Event conditions are aggregates per person joined to the profiles
+(no correlated subqueries, which Spark does not run in a select list): "did X in the
+window, not followed by Y" holds when the latest X in the window has no Y after it up to
+now, which is exactly "some X in the window has no Y after it".
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+import math
+import re
+from collections.abc import Iterator
 from typing import Any
 
-from orchestration.activation.columns import (
-    ACCOUNTS,
-    EVENTS,
-    MARTS_SCHEMA,
-    PROFILES,
-    Column,
-    WarehouseSchema,
-)
-from orchestration.activation.rules import (
+from orchestration.activation.columns import ACCOUNTS, EVENTS, PROFILES, Column
+from orchestration.activation.model import SegmentDefinition
+from orchestration.activation.rule_ast import (
     COMPARISON_SQL,
     AllOf,
     AnyOf,
     Comparison,
     Did,
+    Duration,
     EnteredSegment,
     EventSpec,
     InSegment,
@@ -41,203 +47,533 @@ from orchestration.activation.rules import (
     Window,
     leaves,
 )
+from orchestration.activation.segment_files import is_implicit
 
-PROFILES_RELATION = f"{MARTS_SCHEMA}.{PROFILES}"
-EVENTS_RELATION = f"{MARTS_SCHEMA}.{EVENTS}"
-ACCOUNTS_RELATION = f"{MARTS_SCHEMA}.{ACCOUNTS}"
-MEMBERSHIP_RELATION = f"{MARTS_SCHEMA}.segment_membership"
-HISTORY_RELATION = f"{MARTS_SCHEMA}.segment_membership_history"
-
-Sql = tuple[str, list[Any]]
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    sql: str
-    params: list[Any]
-    leaves: tuple[Leaf, ...]  # leaf_<i> is leaves[i]
+MODEL_PREFIX = "seg_"
+# Why a stay ended when the person has no profile row any more (and no merge says where).
+LEFT_PROFILES = "no longer in customer_profiles (erased, or its identifiers now resolve elsewhere)"
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_CHUNK = 48  # characters of a string literal per line, so generated models stay < 100 wide
 
 
-def compile_rule(root: Node, schema: WarehouseSchema, as_of: dt.datetime) -> CompiledRule:
-    """The membership query of `root` (audience, consent and rule) at `as_of`."""
-    if as_of.tzinfo is not None:
-        as_of = as_of.astimezone(dt.UTC).replace(tzinfo=None)
-    compiler = _Compiler(schema, as_of)
-    found = tuple(leaves(root))
-    index = {leaf.path: position for position, leaf in enumerate(found)}
-    if len(index) != len(found):
-        raise ValueError("leaf paths must be unique")
-    person = compiler.column(PROFILES, "person_id")
-    select = [f"profiles.{person.sql} as person_id"]
-    params: list[Any] = []
-    for position, leaf in enumerate(found):
-        sql, leaf_params = compiler.leaf(leaf)
-        select.append(f"coalesce({sql}, false) as leaf_{position}")
-        params.extend(leaf_params)
-    member = _combine(root, index)
-    pattern = ", ".join(f"cast(leaf_{i} as integer)" for i in range(len(found)))
-    leaf_columns = ", ".join(f"leaf_{i}" for i in range(len(found)))
-    sql = (
-        "with leaves as (\n    select\n        "
-        + ",\n        ".join(select)
-        + f"\n    from {PROFILES_RELATION} as profiles\n)\n"
-        + f"select person_id, {member} as is_member, concat({pattern}) as pattern, "
-        + f"{leaf_columns}\nfrom leaves"
-    )
-    return CompiledRule(sql=sql, params=params, leaves=found)
+def model_name(segment: str) -> str:
+    return f"{MODEL_PREFIX}{segment}"
 
 
-def _combine(node: Node, index: dict[str, int]) -> str:
-    if isinstance(node, AllOf):
-        return "(" + " and ".join(_combine(child, index) for child in node.children) + ")"
-    if isinstance(node, AnyOf):
-        return "(" + " or ".join(_combine(child, index) for child in node.children) + ")"
-    if isinstance(node, Not):
-        return f"(not {_combine(node.child, index)})"
-    return f"leaf_{index[node.path]}"
+# --------------------------------------------------------------------------- literals
 
 
-class _Compiler:
-    def __init__(self, schema: WarehouseSchema, as_of: dt.datetime) -> None:
-        self.schema = schema
-        self.as_of = as_of
+def sql_literal(value: Any, indent: str = "") -> str:
+    """`value` as a SQL literal that means the same on DuckDB and Spark inside a dbt model.
 
-    def column(self, table: str, name: str) -> Column:
-        column = self.schema.column(table, name)
-        if column is None:  # parsing checked it; a schema swapped in between did not
-            raise ValueError(f"column {name} is missing from {table}")
-        return column
+    Strings: single quotes doubled; `{` before `{`, `%` or `#` written as `{{ '{' }}` so
+    dbt's Jinja prints it instead of running it; long strings split into `'...' || '...'`
+    (in parentheses, for a line indented by `indent`). Backslashes are refused (Spark reads them as
+    escapes, DuckDB does not, so the same literal would mean two things), and so are NUL and
+    CR (Jinja turns CR into a newline) (validation
+    refuses them earlier, naming the file). Numbers must be finite; dates and timestamps
+    (naive UTC) become casts.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"not a finite number: {value!r}")
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return f"cast({_string(value.isoformat(sep=' '))} as timestamp)"
+    if isinstance(value, dt.date):
+        return f"cast({_string(value.isoformat())} as date)"
+    if isinstance(value, str):
+        if re.search(r"[\\\x00\r]", value):
+            raise ValueError(f"backslashes, NUL and CR are not allowed in values: {value!r}")
+        chunks = _chunks(value)
+        if len(chunks) == 1:
+            return _string(chunks[0])
+        inner = indent + "    "
+        pieces = f"\n{inner}|| ".join(_string(chunk) for chunk in chunks)
+        return f"(\n{inner}{pieces}\n{indent})"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
 
-    def leaf(self, leaf: Leaf) -> Sql:
-        if isinstance(leaf, Comparison):
-            if leaf.column.table == ACCOUNTS:
-                return self.account(leaf)
-            return self.comparison(leaf, "profiles")
-        if isinstance(leaf, Did):
-            return self.did(leaf)
-        if isinstance(leaf, EnteredSegment):
-            return self.entered(leaf)
-        if isinstance(leaf, InSegment):
-            person = self.column(PROFILES, "person_id").sql
-            return (
-                f"exists (select 1 from {MEMBERSHIP_RELATION} as membership "
-                f"where membership.segment_name = ? and membership.person_id = profiles.{person})",
-                [leaf.segment],
+
+def _chunks(text: str) -> list[str]:
+    """`text` cut into pieces of at most _CHUNK characters, after a space where possible."""
+    chunks: list[str] = []
+    while len(text) > _CHUNK:
+        cut = text.rfind(" ", 1, _CHUNK) + 1 or _CHUNK
+        chunks.append(text[:cut])
+        text = text[cut:]
+    return [*chunks, text]
+
+
+def _string(text: str) -> str:
+    quoted = text.replace("'", "''")
+    return "'" + re.sub(r"\{(?=[{%#])", "{{ '{' }}", quoted) + "'"
+
+
+def identifier(column: Column) -> str:
+    """A column name from the schema, as a plain identifier (the same on every engine)."""
+    if not _IDENTIFIER.fullmatch(column.name):
+        raise ValueError(
+            f"column {column.table}.{column.name} is not a plain lower-case identifier: "
+            "segment rules cannot name it"
+        )
+    return column.name
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def compile_segment(definition: SegmentDefinition, condition: Node, header: str) -> str:
+    """The model text for `definition`; `condition` is its membership condition
+    (audience, consent and rule: segment_files.membership_condition)."""
+    return _Model(definition, condition).render(header)
+
+
+class _Model:
+    def __init__(self, definition: SegmentDefinition, condition: Node) -> None:
+        self.definition = definition
+        self.condition = condition
+        self.found = tuple(leaves(condition))
+        self.index = {leaf.path: position for position, leaf in enumerate(self.found)}
+        if len(self.index) != len(self.found):
+            raise ValueError("leaf paths must be unique")
+        # all/any/not nodes by path: (number, height); the root is node_0
+        self.nodes = {
+            node.path: (number, _height(node))
+            for number, node in enumerate(_inner_nodes(condition))
+        }
+        self.last_nodes = "leaves"
+        self.imports: dict[str, str] = {}  # cte name -> ref
+        self.ctes: list[tuple[str, str]] = []
+        self.joins: list[str] = []
+
+    # ---- leaves
+
+    def render(self, header: str) -> str:
+        columns = [self.leaf(position, leaf) for position, leaf in enumerate(self.found)]
+        member = self.combine(self.condition)
+        entered = self.reason(self.condition, True)
+        exited = self.reason(self.condition, False)
+        segment = sql_literal(self.definition.name)
+        attributes = (
+            sql_literal(json.dumps(self.definition.attributes, sort_keys=True), " " * 8)
+            if self.definition.attributes
+            else "cast(null as string)"
+        )
+        tags = f"['{self.definition.refresh.value}']"
+        parts = [
+            header,
+            "{{\n    config(\n"
+            "        materialized='incremental',\n"
+            "        unique_key=['person_id', 'entered_at'],\n"
+            # Spark has no delete+insert; merge needs its delta/iceberg file format.
+            "        incremental_strategy=(\n"
+            "            'merge' if target.type == 'spark' else 'delete+insert'\n"
+            "        ),\n"
+            "        on_schema_change='append_new_columns',\n"
+            "        full_refresh=false,\n"
+            f"        tags={tags}\n"
+            "    )\n}}\n",
+            "with\n\n",
+            "{as_of}",
+            "profiles as (\n    select * from {{ ref('customer_profiles') }}\n),\n\n",
+        ]
+        parts += [
+            f"{name} as (\n    select * from {{{{ ref('{ref}') }}}}\n),\n\n"
+            for name, ref in self.imports.items()
+        ]
+        parts.append(
+            "merged_persons as (\n"
+            "    -- Where a person id went when identity merged it into another.\n"
+            "    select\n"
+            "        old_person_id,\n"
+            "        {{ dbt.listagg(\n"
+            "            measure='new_person_id',\n"
+            "            delimiter_text=\"', '\",\n"
+            "            order_by_clause='order by new_person_id'\n"
+            "        ) }} as merged_into\n"
+            "    from {{ ref('person_merges') }}\n"
+            "    group by old_person_id\n"
+            "),\n\n"
+        )
+        parts += [f"{name} as (\n{body}\n),\n\n" for name, body in self.ctes]
+        joins = "".join(f"\n    {join}" for join in self.joins)
+        leaf_columns = ",\n".join(f"        {sql} as leaf_{i}" for i, sql in enumerate(columns))
+        parts.append(
+            "leaves as (\n"
+            "    select\n"
+            "        profiles.person_id,\n"
+            f"{leaf_columns}\n"
+            "    from profiles\n"
+            f"    cross join as_of{joins}\n"
+            "),\n\n"
+        )
+        parts.append(self.node_ctes())
+        parts.append(
+            "evaluated as (\n"
+            "    select\n"
+            "        *,\n"
+            f"        coalesce({member}, false) as is_member\n"
+            f"    from {self.last_nodes}\n"
+            "),\n\n"
+        )
+        parts.append(
+            "explained as (\n"
+            "    -- The conditions that hold (members) or do not (everyone else), by rule path.\n"
+            "    select\n"
+            "        person_id,\n"
+            "        is_member,\n"
+            "        case\n"
+            f"            when is_member\n                then {entered}\n"
+            "        end as entered_because,\n"
+            "        case\n"
+            f"            when not is_member\n                then {exited}\n"
+            "        end as exited_because\n"
+            "    from evaluated\n"
+            "),\n\n"
+        )
+        parts.append(_STAYS.format(segment=segment, attributes=attributes, left=_left()))
+        text = "".join(parts)
+        return text.replace("{as_of}", _as_of_cte(text), 1)
+
+    def use(self, name: str, ref: str) -> str:
+        self.imports.setdefault(name, ref)
+        return name
+
+    def leaf(self, position: int, leaf: Leaf) -> str:
+        cte = f"leaf_{position}_matches"
+        if isinstance(leaf, Comparison) and leaf.column.table == PROFILES:
+            condition = comparison(leaf, "profiles")
+            return f"coalesce(\n            {condition},\n            false\n        )"
+        if isinstance(leaf, Comparison):  # an account trait
+            accounts = self.use("accounts", ACCOUNTS)
+            self.ctes.append(
+                (
+                    cte,
+                    "    select profiles.person_id\n"
+                    "    from profiles\n"
+                    f"    inner join {accounts}\n"
+                    f"        on profiles.account_id = {accounts}.account_id\n"
+                    "    cross join as_of\n"
+                    f"    where {comparison(leaf, accounts)}",
+                )
             )
+            self.joins.append(f"left join {cte} on profiles.person_id = {cte}.person_id")
+            return f"{cte}.person_id is not null"
+        if isinstance(leaf, InSegment):
+            self.ctes.append(
+                (
+                    cte,
+                    "    select distinct stays.person_id\n"
+                    f"    from {{{{ ref('{model_name(leaf.segment)}') }}}} as stays\n"
+                    "    where stays.exited_at is null",
+                )
+            )
+            self.joins.append(f"left join {cte} on profiles.person_id = {cte}.person_id")
+            return f"{cte}.person_id is not null"
+        if isinstance(leaf, Did):
+            events = self.use("events", EVENTS)
+            where = [
+                *event_conditions(leaf.event, events),
+                *window(f"{events}.event_at", leaf.window),
+            ]
+            self.ctes.append(
+                (cte, _aggregate(events, f"{events}.person_id", f"{events}.event_at", where))
+            )
+            value = self.followed(position, cte, leaf.min_times, leaf.not_followed_by)
+            return f"not {value}" if leaf.negated else value
+        if isinstance(leaf, EnteredSegment):
+            source = f"{{{{ ref('{model_name(leaf.segment)}') }}}} as stays"
+            where = window("stays.entered_at", leaf.window)
+            self.ctes.append(
+                (cte, _aggregate(source, "stays.person_id", "stays.entered_at", where))
+            )
+            return self.followed(position, cte, 1, leaf.not_followed_by)
         raise TypeError(f"cannot compile {type(leaf).__name__}")
 
-    def comparison(self, leaf: Comparison, alias: str) -> Sql:
-        column = f"{alias}.{leaf.column.sql}"
-        operator, value = leaf.operator, leaf.value
-        if operator in COMPARISON_SQL:
-            return f"{column} {COMPARISON_SQL[operator]} ?", [value]
-        if operator in ("in", "not_in"):
-            marks = ", ".join("?" for _ in value)
-            keyword = "in" if operator == "in" else "not in"
-            return f"{column} {keyword} ({marks})", list(value)
-        if operator == "is_null":
-            return f"{column} is null", []
-        if operator == "is_not_null":
-            return f"{column} is not null", []
-        if operator == "starts_with":
-            return f"starts_with({column}, ?)", [value]
-        if operator == "contains":
-            return f"contains({column}, ?)", [value]
-        if operator == "older_than":
-            return f"{column} <= ?", [self.as_of - value.delta]
-        if operator == "within":
-            return f"({column} >= ? and {column} <= ?)", [self.as_of - value.delta, self.as_of]
-        raise ValueError(f"unknown operator {operator}")
-
-    def account(self, leaf: Comparison) -> Sql:
-        person_account = self.column(PROFILES, "account_id").sql
-        account_id = self.column(ACCOUNTS, "account_id").sql
-        condition, params = self.comparison(leaf, "accounts")
-        return (
-            f"exists (select 1 from {ACCOUNTS_RELATION} as accounts "
-            f"where accounts.{account_id} = profiles.{person_account} and {condition})",
-            params,
-        )
-
-    def events(self, spec: EventSpec, alias: str) -> Sql:
-        """`alias`'s conditions for `spec` (names, types, filters)."""
-        parts: list[str] = []
-        params: list[Any] = []
-        if spec.names:
-            name = self.column(EVENTS, "event_name").sql
-            parts.append(f"{alias}.{name} in ({', '.join('?' for _ in spec.names)})")
-            params.extend(spec.names)
-        if spec.types:
-            event_type = self.column(EVENTS, "event_type").sql
-            parts.append(f"{alias}.{event_type} in ({', '.join('?' for _ in spec.types)})")
-            params.extend(spec.types)
-        for comparison in spec.filters:
-            sql, filter_params = self.comparison(comparison, alias)
-            parts.append(sql)
-            params.extend(filter_params)
-        return " and ".join(parts) or "true", params
-
-    def window(self, timestamp: str, window: Window) -> Sql:
-        parts = [f"{timestamp} <= ?"]
-        params: list[Any] = [self.as_of]
-        if window.within is not None:
-            parts.append(f"{timestamp} >= ?")
-            params.append(self.as_of - window.within.delta)
-        if window.older_than is not None:
-            parts.append(f"{timestamp} <= ?")
-            params.append(self.as_of - window.older_than.delta)
-        return " and ".join(parts), params
-
-    def none_after(self, spec: EventSpec, person: str, since: str) -> Sql:
-        """No `spec` event of `person` after `since` up to now."""
-        person_id = self.column(EVENTS, "person_id").sql
-        event_at = self.column(EVENTS, "event_at").sql
-        condition, params = self.events(spec, "later")
-        return (
-            f"not exists (select 1 from {EVENTS_RELATION} as later "
-            f"where later.{person_id} = {person} and {condition} "
-            f"and later.{event_at} > {since} and later.{event_at} <= ?)",
-            [*params, self.as_of],
-        )
-
-    def did(self, leaf: Did) -> Sql:
-        person_id = self.column(EVENTS, "person_id").sql
-        event_at = self.column(EVENTS, "event_at").sql
-        profile_person = self.column(PROFILES, "person_id").sql
-        condition, params = self.events(leaf.event, "events")
-        window, window_params = self.window(f"events.{event_at}", leaf.window)
-        where = f"events.{person_id} = profiles.{profile_person} and {condition} and {window}"
-        where_params = [*params, *window_params]
-        parts: list[str] = []
-        out: list[Any] = []
-        if leaf.min_times > 1:
-            parts.append(f"(select count(*) from {EVENTS_RELATION} as events where {where}) >= ?")
-            out.extend([*where_params, leaf.min_times])
-        if leaf.not_followed_by is not None or leaf.min_times == 1:
-            exists_where, exists_params = where, list(where_params)
-            if leaf.not_followed_by is not None:
-                after, after_params = self.none_after(
-                    leaf.not_followed_by, f"events.{person_id}", f"events.{event_at}"
-                )
-                exists_where += f" and {after}"
-                exists_params.extend(after_params)
-            parts.append(f"exists (select 1 from {EVENTS_RELATION} as events where {exists_where})")
-            out.extend(exists_params)
-        sql = " and ".join(parts)
-        return (f"(not ({sql}))" if leaf.negated else f"({sql})"), out
-
-    def entered(self, leaf: EnteredSegment) -> Sql:
-        profile_person = self.column(PROFILES, "person_id").sql
-        window, window_params = self.window("history.entered_at", leaf.window)
-        where = (
-            f"history.segment_name = ? and history.person_id = profiles.{profile_person} "
-            f"and {window}"
-        )
-        params: list[Any] = [leaf.segment, *window_params]
-        if leaf.not_followed_by is not None:
-            after, after_params = self.none_after(
-                leaf.not_followed_by, "history.person_id", "history.entered_at"
+    def followed(self, position: int, cte: str, min_times: int, after: EventSpec | None) -> str:
+        """The leaf's value from its matches (`cte`) and, with `not_followed_by`, the
+        person's latest such event up to now."""
+        self.joins.append(f"left join {cte} on profiles.person_id = {cte}.person_id")
+        holds = f"\n            {cte}.matching_count >= {min_times}"
+        if after is not None:
+            events = self.use("events", EVENTS)
+            later = f"leaf_{position}_followed"
+            where = [*event_conditions(after, events), f"{events}.event_at <= as_of.as_of_at"]
+            self.ctes.append(
+                (later, _aggregate(events, f"{events}.person_id", f"{events}.event_at", where))
             )
-            where += f" and {after}"
-            params.extend(after_params)
-        return f"exists (select 1 from {HISTORY_RELATION} as history where {where})", params
+            self.joins.append(f"left join {later} on profiles.person_id = {later}.person_id")
+            holds += (
+                f"\n            and (\n                {later}.latest_at is null"
+                f"\n                or {later}.latest_at <= {cte}.latest_at\n            )"
+            )
+        return f"coalesce({holds},\n            false\n        )"
+
+    # ---- combining and explaining
+
+    def combine(self, node: Node) -> str:
+        """The column holding `node`'s value: `leaf_<i>`, or `node_<k>` for all/any/not."""
+        if isinstance(node, Leaf):
+            return f"leaf_{self.index[node.path]}"
+        return f"node_{self.nodes[node.path][0]}"
+
+    def node_expression(self, node: Node) -> str:
+        if isinstance(node, Not):
+            return f"not {self.combine(node.child)}"
+        assert isinstance(node, AllOf | AnyOf)
+        keyword = " and " if isinstance(node, AllOf) else " or "
+        children = [self.combine(child) for child in node.children]
+        if len(", ".join(children)) <= 60:
+            return "(" + keyword.join(children) + ")"
+        inner = f"\n{' ' * 12}{keyword.strip()} "
+        return f"(\n{' ' * 12}" + inner.join(children) + f"\n{' ' * 8})"
+
+    def node_ctes(self) -> str:
+        """One CTE per height of the tree (leaves are height 0): each adds the all/any/not
+        nodes whose children are all in the CTE before it."""
+        previous = "leaves"
+        text = ""
+        for height in range(1, max((h for _, h in self.nodes.values()), default=0) + 1):
+            nodes = [
+                (number, node)
+                for node in _inner_nodes(self.condition)
+                for number, node_height in [self.nodes[node.path]]
+                if node_height == height
+            ]
+            columns = ",\n".join(
+                f"        {self.node_expression(node)} as node_{number}" for number, node in nodes
+            )
+            name = f"nodes_{height}"
+            text += f"{name} as (\n    select\n        *,\n{columns}\n    from {previous}\n),\n\n"
+            previous = name
+        self.last_nodes = previous
+        return text
+
+    def reason(self, condition: Node, value: bool) -> str:
+        """SQL for the text segment_files explains a member (value True) or a non-member
+        (False) with: the leaves that decide `condition`, joined by '; '. Mirrors
+        rule_ast.explain: for an `all` that is false its false children, for an `any`
+        that is true its true children, `not` swaps."""
+        parts = []
+        for when, leaf, holds in self._explained(condition, value, None):
+            if value and is_implicit(leaf):
+                continue
+            fact = f"; {leaf.path}: {'' if holds else 'not '}{leaf.describe()}"
+            if when:
+                text = sql_literal(fact, " " * 28)
+                parts.append(
+                    f"case\n{' ' * 24}when {when}\n{' ' * 28}then {text}\n"
+                    f"{' ' * 24}else ''\n{' ' * 20}end"
+                )
+            else:
+                parts.append(sql_literal(fact, " " * 20))
+        if not parts:
+            return "cast(null as string)"
+        joined = f",\n{' ' * 20}".join(parts)
+        return f"nullif(substring(concat(\n{' ' * 20}{joined}\n{' ' * 16}), 3), '')"
+
+    def _explained(
+        self, node: Node, value: bool, when: str | None
+    ) -> Iterator[tuple[str | None, Leaf, bool]]:
+        def both(extra: str) -> str:
+            return extra if when is None else f"{when} and {extra}"
+
+        if isinstance(node, AllOf | AnyOf):
+            decisive = isinstance(node, AllOf) == value
+            for child in node.children:
+                if decisive:
+                    yield from self._explained(child, value, when)
+                else:
+                    expr = self.combine(child)
+                    yield from self._explained(child, value, both(expr if value else f"not {expr}"))
+        elif isinstance(node, Not):
+            yield from self._explained(node.child, not value, when)
+        else:
+            assert isinstance(node, Leaf)
+            yield when, node, value
+
+
+def _inner_nodes(node: Node) -> list[Node]:
+    """The all/any/not nodes of a tree, root first (depth first)."""
+    if isinstance(node, AllOf | AnyOf):
+        return [node, *(inner for child in node.children for inner in _inner_nodes(child))]
+    if isinstance(node, Not):
+        return [node, *_inner_nodes(node.child)]
+    return []
+
+
+def _height(node: Node) -> int:
+    if isinstance(node, AllOf | AnyOf):
+        return 1 + max(_height(child) for child in node.children)
+    if isinstance(node, Not):
+        return 1 + _height(node.child)
+    return 0
+
+
+def _left() -> str:
+    return sql_literal(LEFT_PROFILES, " " * 12)
+
+
+def comparison(leaf: Comparison, alias: str) -> str:
+    """`leaf` on `alias`'s column (may be NULL; callers fold NULL into false)."""
+    column = f"{alias}.{identifier(leaf.column)}"
+    operator, value = leaf.operator, leaf.value
+    if operator in COMPARISON_SQL:
+        return f"{column} {COMPARISON_SQL[operator]} {sql_literal(value)}"
+    if operator in ("in", "not_in"):
+        keyword = "in" if operator == "in" else "not in"
+        return f"{column} {keyword} ({', '.join(sql_literal(item) for item in value)})"
+    if operator == "is_null":
+        return f"{column} is null"
+    if operator == "is_not_null":
+        return f"{column} is not null"
+    if operator == "starts_with":
+        return f"substring({column}, 1, {len(value)}) = {sql_literal(value)}"
+    if operator == "contains":
+        return f"instr({column}, {sql_literal(value)}) > 0"
+    if operator == "older_than":
+        return f"{column} <= {ago(value)}"
+    if operator == "within":
+        return f"({column} >= {ago(value)} and {column} <= as_of.as_of_at)"
+    raise ValueError(f"unknown operator {operator}")
+
+
+def ago(duration: Duration) -> str:
+    """ "now" minus `duration`: a column of the model's `as_of` CTE (seconds: every unit
+    is a whole number of them), which `_as_of_cte` defines for each one used."""
+    return f"as_of.as_of_minus_{int(duration.delta.total_seconds())}s"
+
+
+_AGO = re.compile(r"as_of\.as_of_minus_(\d+)s")
+
+
+def _as_of_cte(body: str) -> str:
+    """The model's "now" (int_as_of) and "now" minus each duration `body` uses."""
+    columns = ["        as_of_at"] + [
+        f"        {{{{ dbt.dateadd('second', -{seconds}, 'as_of_at') }}}} as as_of_minus_{seconds}s"
+        for seconds in sorted({int(found) for found in _AGO.findall(body)})
+    ]
+    if len(columns) == 1:
+        return "as_of as (\n    select as_of_at from {{ ref('int_as_of') }}\n),\n\n"
+    return (
+        "as_of as (\n    select\n"
+        + ",\n".join(columns)
+        + "\n    from {{ ref('int_as_of') }}\n),\n\n"
+    )
+
+
+def window(timestamp: str, span: Window) -> list[str]:
+    conditions = [f"{timestamp} <= as_of.as_of_at"]
+    if span.within is not None:
+        conditions.append(f"{timestamp} >= {ago(span.within)}")
+    if span.older_than is not None:
+        conditions.append(f"{timestamp} <= {ago(span.older_than)}")
+    return conditions
+
+
+def event_conditions(spec: EventSpec, alias: str) -> list[str]:
+    conditions = []
+    if spec.names:
+        conditions.append(
+            f"{alias}.event_name in ({', '.join(sql_literal(name) for name in spec.names)})"
+        )
+    if spec.types:
+        conditions.append(
+            f"{alias}.event_type in ({', '.join(sql_literal(kind) for kind in spec.types)})"
+        )
+    conditions += [comparison(item, alias) for item in spec.filters]
+    return conditions
+
+
+def _aggregate(source: str, person: str, timestamp: str, where: list[str]) -> str:
+    conditions = "\n        and ".join(where)
+    return (
+        "    select\n"
+        f"        {person}{'' if person.endswith('.person_id') else ' as person_id'},\n"
+        "        count(*) as matching_count,\n"
+        f"        max({timestamp}) as latest_at\n"
+        f"    from {source}\n"
+        "    cross join as_of\n"
+        f"    where\n        {conditions}\n"
+        f"    group by {person}"
+    )
+
+
+# Open a stay for each new member, close the open stay of each person who is no longer
+# one (with the reason); unchanged stays are not touched (the incremental merge keeps them).
+_STAYS = """open_stays as (
+    {{% if is_incremental() %}}
+        select
+            person_id,
+            entered_at,
+            entered_because,
+            entered_invocation_id
+        from {{{{ this }}}}
+        where exited_at is null
+    {{% else %}}
+        select
+            cast(null as string) as person_id,
+            cast(null as timestamp) as entered_at,
+            cast(null as string) as entered_because,
+            cast(null as string) as entered_invocation_id
+        from as_of
+        where false
+    {{% endif %}}
+),
+
+entered as (
+    select
+        {segment} as segment_name,
+        explained.person_id,
+        as_of.as_of_at as entered_at,
+        cast(null as timestamp) as exited_at,
+        explained.entered_because,
+        cast(null as string) as exited_because,
+        {attributes} as attributes,
+        '{{{{ invocation_id }}}}' as entered_invocation_id,
+        cast(null as string) as exited_invocation_id
+    from explained
+    cross join as_of
+    left join open_stays on explained.person_id = open_stays.person_id
+    where explained.is_member and open_stays.person_id is null
+),
+
+exited as (
+    select
+        {segment} as segment_name,
+        open_stays.person_id,
+        open_stays.entered_at,
+        as_of.as_of_at as exited_at,
+        open_stays.entered_because,
+        case
+            when explained.person_id is not null then explained.exited_because
+            when merged_persons.merged_into is not null
+                then concat('merged into ', merged_persons.merged_into)
+            else {left}
+        end as exited_because,
+        {attributes} as attributes,
+        open_stays.entered_invocation_id,
+        '{{{{ invocation_id }}}}' as exited_invocation_id
+    from open_stays
+    cross join as_of
+    left join explained on open_stays.person_id = explained.person_id
+    left join merged_persons on open_stays.person_id = merged_persons.old_person_id
+    where not coalesce(explained.is_member, false)
+),
+
+changes as (
+    select * from entered
+    union all
+    select * from exited
+)
+
+select * from changes
+"""

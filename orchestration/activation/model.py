@@ -1,7 +1,7 @@
 """The shared vocabulary of activation: what a segment definition and a destination are.
 
 Segment definitions are YAML files (orchestration/activation/segments/*.yml), parsed and
-validated by orchestration/activation/segments.py into `SegmentDefinition`. Destinations
+validated by orchestration/activation/segment_files.py into `SegmentDefinition`. Destinations
 (orchestration/activation/destinations/) deliver a segment's members and read only the
 fields below, so the two sides meet here.
 """
@@ -52,7 +52,7 @@ class SegmentDefinition:
     destinations: tuple[str, ...]  # destination names (see destinations config)
     refresh: Refresh
     audience: Audience
-    rule: Any  # the parsed rule tree (segments.py); destinations never read it
+    rule: Any  # the parsed rule tree (rule_ast.py); destinations never read it
     # Static attributes every member carries to the destinations (e.g. a discount code).
     attributes: dict[str, Any] = field(default_factory=dict)
     source_file: Path | None = None

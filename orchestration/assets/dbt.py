@@ -2,7 +2,8 @@
 
 Two dbt steps, because a Python asset sits in the middle of the graph: the models up to
 the facts, then `marts/customer_predictions` (scikit-learn, assets/predictions.py), then
-the models that read it (`source:ml+`: customer_profiles and what follows).
+the models that read it (`source:ml+`: customer_profiles and what follows, the segment
+models, the audience payloads and their blocking violation test among them).
 """
 
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.assets.segments import activation_reports
 from orchestration.dbt_args import dbt_build_args
 from orchestration.project import dbt_project
 from orchestration.reports import model_reports
@@ -43,9 +45,9 @@ def _build(
     )
     yield from dbt.cli(args, context=context).stream()
     # dbt has exited and released the DuckDB file: read back what people should see.
-    yield from model_reports(
-        set(context.selected_asset_keys), lambda: warehouse.connect(read_only=True)
-    )
+    selected = set(context.selected_asset_keys)
+    yield from model_reports(selected, lambda: warehouse.connect(read_only=True))
+    yield from activation_reports(selected, lambda: warehouse.connect(read_only=True))
 
 
 @dbt_assets(

@@ -16,7 +16,7 @@ import yaml
 
 from orchestration.activation.columns import WarehouseSchema
 from orchestration.activation.model import SegmentDefinition
-from orchestration.activation.segments import load_segment_definitions
+from orchestration.activation.segment_files import load_segment_definitions
 
 AS_OF = dt.datetime(2026, 3, 1, 12, 0)
 

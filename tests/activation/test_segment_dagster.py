@@ -4,20 +4,22 @@ selection, a real materialisation with its metadata, and the failures that name 
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from click.testing import CliRunner
 
-from orchestration.activation import segments as segment_files
-from orchestration.activation.columns import WarehouseSchema
-from orchestration.activation.segments import load_segment_definitions
-from orchestration.assets.segments import REFRESH_TAG, build_segment_asset, segment_key
+from orchestration.activation import segment_files
+from orchestration.assets.segments import (
+    HOURLY_TAG,
+    payloads_report,
+    segment_key,
+    segment_report,
+)
 from orchestration.cli import main
 from orchestration.jobs import hourly_segments_selection
-from orchestration.resources import WarehouseResource
+from orchestration.reports import SUMMARY_KEY
 from orchestration.settings import Settings
 
-from .segment_warehouse import AS_OF, build_warehouse, members, segment_yaml, write_segment
+from .segment_warehouse import segment_yaml, write_segment
 
 SHIPPED = {
     "abandoned_cart",
@@ -45,7 +47,8 @@ def test_one_asset_per_segment_file_wired_to_what_its_rule_reads(definitions):
     graph = definitions.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {f"segments/{name}" for name in SHIPPED} <= keys
-    base = {"marts/customer_profiles", "intermediate/int_as_of"}
+    # The generated models' refs: "now", the profiles, identity merges (exit reasons).
+    base = {"marts/customer_profiles", "intermediate/int_as_of", "marts/person_merges"}
     assert parents(graph, "high_value_customers") == base
     assert parents(graph, "abandoned_cart") == base | {"marts/fct_events"}
     assert parents(graph, "abandoned_cart_sms") == base | {
@@ -56,7 +59,7 @@ def test_one_asset_per_segment_file_wired_to_what_its_rule_reads(definitions):
     node = graph.get(segment_key("abandoned_cart"))
     assert node.group_name == "activation"
     assert node.owners == ["team:growth"]
-    assert node.tags[REFRESH_TAG] == "hourly"
+    assert node.tags[HOURLY_TAG] == ""  # the dbt tag from the YAML's refresh
     # The serving copy for BI is published after the segments.
     serving = {
         key.to_user_string() for key in graph.get(dg.AssetKey(["serving", "cdp"])).parent_keys
@@ -102,10 +105,10 @@ def test_the_hourly_selection_takes_the_exports_downstream_and_skips_the_model()
     @dg.asset(key=["marts", "customer_profiles"], deps=[events, predictions])
     def profiles() -> None: ...
 
-    @dg.asset(key=["segments", "cart"], deps=[profiles], tags={REFRESH_TAG: "hourly"})
+    @dg.asset(key=["segments", "cart"], deps=[profiles], tags={HOURLY_TAG: ""})
     def cart() -> None: ...
 
-    @dg.asset(key=["segments", "lapsed"], deps=[profiles], tags={REFRESH_TAG: "daily"})
+    @dg.asset(key=["segments", "lapsed"], deps=[profiles], tags={"daily": ""})
     def lapsed() -> None: ...
 
     @dg.asset(key=["exports", "webhook"], deps=[cart])
@@ -123,83 +126,13 @@ def test_the_hourly_selection_takes_the_exports_downstream_and_skips_the_model()
     }
 
 
-def test_a_segment_asset_materialises_with_sizes_in_its_metadata(tmp_path):
-    warehouse = build_warehouse(
-        tmp_path / "tiny.duckdb",
-        profiles=[{"person_id": "a", "order_count": 2}, {"person_id": "b", "order_count": 0}],
-    )
-    write_segment(tmp_path / "segments", segment_yaml("buyers"))
-    con = duckdb.connect(str(warehouse), read_only=True)
-    schema = WarehouseSchema.from_connection(con)
-    con.close()
-    (definition,) = load_segment_definitions(tmp_path / "segments", schema=schema)
-    result = dg.materialize(
-        [build_segment_asset(definition)],
-        resources={"warehouse": WarehouseResource(path=str(warehouse))},
-    )
-    assert result.success
-    (event,) = result.get_asset_materialization_events()
-    metadata = {name: value.value for name, value in event.materialization.metadata.items()}
-    assert metadata["member_count"] == 1
-    assert metadata["entered_count"] == 1
-    assert metadata["exited_count"] == 0
-    assert metadata["as_of"] == AS_OF.isoformat()
-    assert metadata["cdp/summary"] == "segment buyers: 1 members (+1 entered, -0 exited)"
-    assert "rule: order_count at least 1" in metadata["entered_because"]
-    con = duckdb.connect(str(warehouse), read_only=True)
-    assert members(con, "buyers") == {"a"}
-    assert con.execute("select run_id from marts.segment_sizes").fetchall() == [(result.run_id,)]
-    con.close()
-
-
-def test_event_names_that_never_occur_are_flagged_in_the_metadata(tmp_path):
-    warehouse = build_warehouse(
-        tmp_path / "tiny.duckdb",
-        profiles=[{"person_id": "a"}],
-        events=[{"person_id": "a", "event_name": "Product Added", "event_at": AS_OF}],
-    )
-    rule = {
-        "did": {
-            "event": ["Product Added", "Prodcut Added"],
-            "not_followed_by": {"event": "Order Completed"},
-        }
-    }
-    write_segment(tmp_path / "segments", segment_yaml("typo", rule=rule))
-    con = duckdb.connect(str(warehouse), read_only=True)
-    schema = WarehouseSchema.from_connection(con)
-    con.close()
-    (definition,) = load_segment_definitions(tmp_path / "segments", schema=schema)
-    result = dg.materialize(
-        [build_segment_asset(definition)],
-        resources={"warehouse": WarehouseResource(path=str(warehouse))},
-    )
-    (event,) = result.get_asset_materialization_events()
-    metadata = event.materialization.metadata
-    assert metadata["event_names_never_seen"].value == "Order Completed, Prodcut Added"
-    assert metadata["member_count"].value == 1
-
-
-def test_the_asset_fails_naming_the_file_when_the_warehouse_lacks_a_rule_column(tmp_path):
-    warehouse = build_warehouse(tmp_path / "tiny.duckdb", profiles=[{"person_id": "a"}])
-    write_segment(
-        tmp_path / "segments", segment_yaml("by_country", rule={"trait": "country", "equals": "US"})
-    )
-    con = duckdb.connect(str(warehouse))
-    schema = WarehouseSchema.from_connection(con)
-    (definition,) = load_segment_definitions(tmp_path / "segments", schema=schema)
-    con.execute("alter table marts.customer_profiles drop column country")  # an older build
-    con.close()
-    result = dg.materialize(
-        [build_segment_asset(definition)],
-        resources={"warehouse": WarehouseResource(path=str(warehouse))},
-        raise_on_error=False,
-    )
-    assert not result.success
-    failure = next(event for event in result.all_events if event.is_step_failure)
-    assert (
-        "segments/by_country.yml: rule: column 'country' of customer_profiles is not in the "
-        "warehouse" in failure.step_failure_data.error.message
-    )
+def test_the_segment_reports_read_sizes_and_reasons_back(demo_db):
+    metadata = segment_report(demo_db, "churn_risk")
+    assert metadata is not None
+    assert metadata[SUMMARY_KEY].value.startswith("segment churn_risk: 11 members")
+    assert "rule.all[0]: churn_risk at least 0.7" in metadata["entered_because"].value
+    payloads = payloads_report(demo_db)
+    assert payloads["rows"].value == 38
 
 
 def test_cdp_run_stops_before_running_and_names_the_bad_segment_file(tmp_path, monkeypatch):

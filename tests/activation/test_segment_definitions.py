@@ -9,8 +9,8 @@ import pytest
 
 from orchestration.activation.columns import WarehouseSchema
 from orchestration.activation.model import Audience, Refresh
-from orchestration.activation.rules import Did, EnteredSegment
-from orchestration.activation.segments import (
+from orchestration.activation.rule_ast import Did, EnteredSegment
+from orchestration.activation.segment_files import (
     SEGMENTS_DIR,
     SegmentDefinitionError,
     load_segment_definitions,

@@ -5,7 +5,7 @@ hours later, and 120 days on for lapsed customers)."""
 
 import datetime as dt
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,9 +13,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.activation.membership import check_schema, evaluate_segment, read_as_of
-from orchestration.activation.segments import load_segment_definitions
+from orchestration.activation.segment_files import load_segment_definitions
 from orchestration.pipeline import RunSummary
+from tests.activation.fixture_warehouse import dbt_build
 
 HOUR = pd.Timedelta(hours=1)
 CART_EVENTS = ("Product Added", "Checkout Started")
@@ -235,17 +235,29 @@ def test_the_demo_build_memberships_equal_the_independent_computation(demo_db, d
     ]
 
 
+def read_as_of(con: duckdb.DuckDBPyConnection) -> dt.datetime:
+    return con.execute("select as_of_at from intermediate.int_as_of").fetchall()[0][0]
+
+
+SEGMENT_MODELS = [
+    "int_as_of",
+    *(f"seg_{name}" for name in sorted(EXPECTED)),
+    "segment_membership",
+    "segment_membership_history",
+    "segment_sizes",
+]
+
+
 @pytest.fixture(scope="module")
-def demo_copy(demo_build: RunSummary, tmp_path_factory) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A writable copy of the demo warehouse with the segment tables emptied."""
+def demo_copy(demo_build: RunSummary, tmp_path_factory) -> Path:
+    """A writable copy of the demo warehouse with the segment tables dropped."""
     path = Path(tmp_path_factory.mktemp("segments_demo")) / "cdp.duckdb"
     shutil.copyfile(demo_build.warehouse, path)
-    con = duckdb.connect(str(path))
-    con.execute("set TimeZone = 'UTC'")
-    for table in ("segment_membership", "segment_membership_history", "segment_sizes"):
-        con.execute(f"drop table marts.{table}")
-    yield con
-    con.close()
+    with duckdb.connect(str(path)) as con:
+        for name in EXPECTED:
+            con.execute(f"drop table marts.seg_{name}")
+        con.execute("drop table marts.segment_sizes")
+    return path
 
 
 def sms_scenario_start(frames: Frames, as_of: pd.Timestamp) -> pd.Timestamp:
@@ -276,48 +288,47 @@ def sms_scenario_start(frames: Frames, as_of: pd.Timestamp) -> pd.Timestamp:
 
 
 def test_every_shipped_segment_matches_the_independent_computation_over_time(
-    demo_copy, demo_frames, dbt_manifest
+    demo_copy, demo_frames, tmp_path
 ):
-    definitions = load_segment_definitions()  # sorted by name: abandoned_cart first
-    assert [d.name for d in definitions][:2] == ["abandoned_cart", "abandoned_cart_sms"]
-    build_as_of = pd.Timestamp(read_as_of(demo_copy))
+    with duckdb.connect(str(demo_copy), read_only=True) as con:
+        build_as_of = pd.Timestamp(read_as_of(con))
     cart_at = sms_scenario_start(demo_frames, build_as_of)
     moments = [cart_at, cart_at + 4.5 * HOUR, build_as_of, build_as_of + 120 * 24 * HOUR]
     history = History()
     seen: dict[str, int] = dict.fromkeys(EXPECTED, 0)
     for index, moment in enumerate(moments):
-        for definition in definitions:
-            schema = check_schema(definition, demo_copy)
-            evaluate_segment(
-                demo_copy,
-                definition,
-                run_id=f"moment-{index}",
-                schema=schema,
-                as_of=moment.to_pydatetime(),
-            )
+        # The segment models at "now" = moment (CDP_AS_OF): dbt opens and closes stays.
+        result = dbt_build(
+            demo_copy, SEGMENT_MODELS, tmp_path / str(index), {"CDP_AS_OF": moment.isoformat()}
+        )
+        assert result.returncode == 0, result.log[-3000:]
         expected = expected_at(demo_frames, moment, history)
-        assert membership(demo_copy) == expected, f"at {moment}"
+        with duckdb.connect(str(demo_copy), read_only=True) as con:
+            assert membership(con) == expected, f"at {moment}"
         for name, members in expected.items():
             seen[name] += len(members)
     assert all(seen.values()), f"every segment has members at some moment: {seen}"
 
-    # History and sizes agree with the membership changes between moments.
-    open_stays = demo_copy.execute(
-        "select segment_name, count(*) from marts.segment_membership_history "
-        "where exited_at is null group by 1"
-    ).fetchall()
-    final = membership(demo_copy)
-    assert dict(open_stays) == {name: len(members) for name, members in final.items() if members}
-    closed = demo_copy.execute(
-        "select count(*), count(exited_because) from marts.segment_membership_history "
-        "where exited_at is not null"
-    ).fetchall()[0]
-    assert closed[0] > 0
-    assert closed[0] == closed[1]  # every exit says why
-    flows = demo_copy.execute(
-        "select segment_name, sum(entered_count) - sum(exited_count), arg_max(member_count, "
-        "computed_at) from marts.segment_sizes group by 1"
-    ).fetchall()
+    with duckdb.connect(str(demo_copy), read_only=True) as con:
+        # History and sizes agree with the membership changes between moments.
+        open_stays = con.execute(
+            "select segment_name, count(*) from marts.segment_membership_history "
+            "where exited_at is null group by 1"
+        ).fetchall()
+        final = membership(con)
+        assert dict(open_stays) == {
+            name: len(members) for name, members in final.items() if members
+        }
+        closed = con.execute(
+            "select count(*), count(exited_because) from marts.segment_membership_history "
+            "where exited_at is not null"
+        ).fetchall()[0]
+        assert closed[0] > 0
+        assert closed[0] == closed[1]  # every exit says why
+        flows = con.execute(
+            "select segment_name, sum(entered_count) - sum(exited_count), "
+            "arg_max(member_count, computed_at) from marts.segment_sizes group by 1"
+        ).fetchall()
     assert all(net == last for _, net, last in flows)
 
 

@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.activation.segments import SEGMENTS_DIR, load_segment_definitions
+from orchestration.activation.segment_files import SEGMENTS_DIR, load_segment_definitions
 from orchestration.assets.serving import SERVING_KEY
 from orchestration.definitions import build_definitions
 from orchestration.quality.results import RESULTS_TABLE

@@ -2,7 +2,7 @@
 
 `load_segment_definitions()` parses every file, checks it against the marts' schema
 (the dbt manifest, see columns.py) and against the other segments, and returns
-`SegmentDefinition`s (model.py) whose `rule` is the typed rule tree (rules.py). Any
+`SegmentDefinition`s (model.py) whose `rule` is the typed rule tree (rule_ast.py). Any
 problem raises `SegmentDefinitionError`, naming the file and the place in it:
 
     segments/lapsed_customers.yml: rule.all[1].trait: column 'last_order_att' is not a
@@ -15,6 +15,7 @@ code location before anything runs. docs/segments.md is the reference.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ import yaml
 
 from orchestration.activation.columns import WarehouseSchema
 from orchestration.activation.model import CONSENT_PURPOSES, Audience, Refresh, SegmentDefinition
-from orchestration.activation.rules import (
+from orchestration.activation.rule_ast import (
     SEGMENT_NAME,
     AllOf,
     Comparison,
@@ -33,10 +34,10 @@ from orchestration.activation.rules import (
     InSegment,
     Node,
     RuleError,
-    RuleParser,
     leaves,
     referenced_segments,
 )
+from orchestration.activation.rule_parser import RuleParser, portable_text
 
 SEGMENTS_DIR = Path(__file__).resolve().parent / "segments"
 
@@ -264,6 +265,10 @@ def _attributes(raw: Any) -> dict[str, Any]:
             raise RuleError(
                 f"attributes.{key}", "expected a string, number or boolean (sent as is)"
             )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RuleError(f"attributes.{key}", "expected a finite number")
+        if isinstance(value, str):
+            portable_text(value, f"attributes.{key}")
     return dict(raw)
 
 
