@@ -16,10 +16,10 @@ from orchestration.activation.segment_files import SEGMENTS_DIR, load_segment_de
 from orchestration.assets.dbt import cdp_dbt_profiles
 from orchestration.assets.exports import ExportsFolderResource, build_export_assets
 from orchestration.assets.segments import ENFORCEMENT_CHECK, PAYLOADS_KEY
+from orchestration.pipeline import summarise
 from orchestration.project import dbt_project
 from orchestration.reports import SUMMARY_KEY
 from orchestration.resources import WarehouseResource
-from orchestration.pipeline import summarise
 from orchestration.settings import PROJECT_ROOT, Settings
 from tests.activation.fixture_warehouse import copy_warehouse
 from tests.activation.loopback import loopback
