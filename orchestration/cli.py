@@ -39,6 +39,11 @@ def main() -> None:
 )
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--verbose", "-v", is_flag=True, help="Stream the Dagster event log (INFO).")
+@click.option(
+    "--summary-json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the run summary as JSON to this file (for scripts and CI).",
+)
 def run(
     raw_dir: Path | None,
     warehouse: Path | None,
@@ -46,6 +51,7 @@ def run(
     raw_schema: str | None,
     full_refresh: bool,
     verbose: bool,
+    summary_json: Path | None,
 ) -> None:
     """Materialise the whole asset graph (ingestion -> dbt -> activation) in-process."""
     from orchestration.activation.segment_files import SegmentDefinitionError
@@ -64,6 +70,9 @@ def run(
         click.echo(f"cdp run FAILED before running: invalid segment definitions\n{error}", err=True)
         sys.exit(1)
     click.echo(summary.render())
+    if summary_json is not None:
+        summary_json.parent.mkdir(parents=True, exist_ok=True)
+        summary_json.write_text(summary.to_json() + "\n")
     if not summary.success:
         sys.exit(1)
 

@@ -7,9 +7,12 @@ No second code path: the job, assets, checks and resources are those of
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +68,23 @@ class RunSummary:
     results: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     log_file: Path | None = None
+
+    def to_json(self) -> str:
+        """The summary as JSON (`cdp run --summary-json`): scripts and CI read the same
+        figures the CLI prints without parsing the text."""
+        data = dataclasses.asdict(self)
+        data["warehouse"] = str(self.warehouse)
+        data["log_file"] = str(self.log_file) if self.log_file else None
+        return json.dumps(data, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunSummary:
+        """The summary `to_json` wrote, whole: `from_json(s.to_json()) == s`."""
+        data = json.loads(text)
+        data["warehouse"] = Path(data["warehouse"])
+        data["log_file"] = Path(data["log_file"]) if data["log_file"] else None
+        data["tables"] = {name: TableCounts(**counts) for name, counts in data["tables"].items()}
+        return cls(**data)
 
     def render(self) -> str:
         lines = [
@@ -177,8 +197,12 @@ def run_pipeline(
     full_refresh: bool = False,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
+    selection: dg.AssetSelection | None = None,
 ) -> RunSummary:
-    """Materialise the whole graph into `settings.warehouse` and summarise the run."""
+    """Materialise the whole graph into `settings.warehouse` and summarise the run.
+
+    `selection` runs only those assets (and their checks) of the same job, as "Materialize
+    selected" in the UI does: the tests build what they assert on, nothing more."""
     prepare_process(settings)
     from orchestration.definitions import build_definitions
 
@@ -186,26 +210,54 @@ def run_pipeline(
     job = definitions.resolve_job_def("cdp_all")
     from orchestration.assets.dbt import DBT_STEPS
 
+    steps = DBT_STEPS
+    subset: dict[str, Any] = {}
+    if selection is not None:
+        graph = definitions.resolve_asset_graph()
+        # External assets (raw tables an EL tool landed) are read, never materialised.
+        keys = {key for key in selection.resolve(graph) if graph.get(key).is_materializable}
+        subset["asset_selection"] = sorted(keys)
+        # Run configuration only for the dbt steps the subset keeps.
+        ops = {graph.get(key).assets_def.op.name for key in keys}
+        steps = tuple(step for step in DBT_STEPS if step in ops)
     run_config = {
-        "ops": {step: {"config": {"full_refresh": full_refresh}} for step in DBT_STEPS},
+        "ops": {step: {"config": {"full_refresh": full_refresh}} for step in steps},
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
     started = time.monotonic()
     if instance is None:
         ensure_dagster_home()
         instance = dg.DagsterInstance.get()
+
+    def execute() -> dg.ExecuteInProcessResult:
+        with _tests_of_built_models_only(selection is not None):
+            return job.execute_in_process(
+                run_config=run_config, instance=instance, raise_on_error=False, **subset
+            )
+
     if log_level == "INFO":
-        result = job.execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False
-        )
-        return summarise(result, settings, time.monotonic() - started)
+        return summarise(execute(), settings, time.monotonic() - started)
     # dagster-dbt echoes dbt's whole log to stdout; keep it in a file beside the warehouse.
     log_file = settings.warehouse.parent / "logs" / "last_run.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("w") as log, contextlib.redirect_stdout(log):
-        result = job.execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False
-        )
+        result = execute()
     summary = summarise(result, settings, time.monotonic() - started)
     summary.log_file = log_file
     return summary
+
+
+@contextlib.contextmanager
+def _tests_of_built_models_only(subset: bool) -> Iterator[None]:
+    """In a subset run, dbt runs a test only if the run builds its models or their
+    ancestors (`buildable`), not one that also reads a model left out (dbt's `eager`
+    default would, and fail on a fresh warehouse). A user's own setting wins."""
+    name = "DBT_INDIRECT_SELECTION"
+    if not subset or name in os.environ:
+        yield
+        return
+    os.environ[name] = "buildable"
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)

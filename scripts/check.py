@@ -2,6 +2,11 @@
 
 Usage (README command 2):  uv run scripts/check.py  [--fast]
 Each step prints its name and time; the first failure stops the run with its exit code.
+
+The demo is built once: the `cdp run` step builds seeds/ into the scratch folder as a
+user's shell would (no CDP_* variables), and pytest reuses that warehouse read-only
+(`CDP_CHECK_DEMO_BUILD` names the folder; tests/conftest.py reads it). Run alone,
+pytest builds the demo itself the same way.
 """
 
 from __future__ import annotations
@@ -12,9 +17,50 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The hand-over of the demo build to pytest: this variable names a folder laid out as
+# below, written by the `cdp run` step (tests/conftest.py `demo_run` reads it).
+DEMO_BUILD_ENV = "CDP_CHECK_DEMO_BUILD"
+DEMO_WAREHOUSE = "cdp.duckdb"  # exports/, serving/, data_docs/, logs/ beside it
+DEMO_SUMMARY = "summary.json"  # RunSummary.to_json() of the run
+DEMO_STDOUT = "cdp_run.stdout"  # what the command printed
+
+
+def demo_run_args(build_dir: Path) -> list[str]:
+    """The `cdp run` arguments that build seeds/ into `build_dir` (the check's build step
+    and pytest's own demo build use the same)."""
+    return [
+        "run",
+        "--warehouse",
+        str(build_dir / DEMO_WAREHOUSE),
+        "--exports-dir",
+        str(build_dir / "exports"),
+        "--summary-json",
+        str(build_dir / DEMO_SUMMARY),
+    ]
+
+
+def user_shell_env(environ: Mapping[str, str], dagster_home: Path) -> dict[str, str]:
+    """The environment of a fresh shell: no CDP_* variables (every setting at its
+    default), a new DAGSTER_HOME, and the virtual environment's bin/ not on PATH (as when
+    the `cdp` script is called by its path). The demo build and the e2e tests run in it."""
+    venv_bin = Path(sys.executable).parent.resolve()
+    env = {
+        name: value
+        for name, value in environ.items()
+        if not name.startswith("CDP_") and name not in {"VIRTUAL_ENV", "DAGSTER_HOME"}
+    }
+    env["PATH"] = os.pathsep.join(
+        entry
+        for entry in env.get("PATH", "").split(os.pathsep)
+        if entry and Path(entry).resolve() != venv_bin
+    )
+    env["DAGSTER_HOME"] = str(dagster_home)
+    return env
 
 
 def steps(build_dir: Path, fast: bool) -> list[tuple[str, list[str]]]:
@@ -29,19 +75,27 @@ def steps(build_dir: Path, fast: bool) -> list[tuple[str, list[str]]]:
         ),
         (
             "dbt build of seeds/ through the Dagster job (cdp run)",
-            [
-                python,
-                "-m",
-                "orchestration.cli",
-                "run",
-                "--warehouse",
-                str(build_dir / "cdp.duckdb"),
-                "--exports-dir",
-                str(build_dir / "exports"),
-            ],
+            [python, "-m", "orchestration.cli", *demo_run_args(build_dir)],
         ),
         ("pytest", [python, "-m", "pytest", *(["-m", "not slow"] if fast else [])]),
     ]
+
+
+def run_teeing_stdout(command: list[str], env: Mapping[str, str], copy: Path) -> int:
+    """Run `command`, showing its output as it comes and keeping stdout in `copy`."""
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        copy.open("w") as kept,
+        subprocess.Popen(
+            command, cwd=ROOT, env=dict(env), stdout=subprocess.PIPE, text=True
+        ) as process,
+    ):
+        assert process.stdout is not None
+        for line in process.stdout:
+            sys.stdout.write(line)
+            kept.write(line)
+        sys.stdout.flush()
+        return process.wait()
 
 
 def main() -> int:
@@ -51,13 +105,20 @@ def main() -> int:
     env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="cdp-check-") as scratch:
         scratch_dir = Path(scratch)
+        build_dir = scratch_dir / "demo"
         # A throw-away Dagster instance: CI leaves nothing behind in the checkout.
         env["DAGSTER_HOME"] = str(scratch_dir / "dagster_home")
         env["CDP_DATA_DOCS_DIR"] = str(scratch_dir / "data_docs")
-        for name, command in steps(scratch_dir, options.fast):
+        for name, command in steps(build_dir, options.fast):
             print(f"==> {name}", flush=True)
             started = time.monotonic()
-            code = subprocess.call(command, cwd=ROOT, env=env)
+            if command[1:3] == ["-m", "orchestration.cli"]:
+                shell = user_shell_env(env, scratch_dir / "dagster_home")
+                code = run_teeing_stdout(command, shell, build_dir / DEMO_STDOUT)
+                # pytest reuses this build instead of making its own.
+                env[DEMO_BUILD_ENV] = str(build_dir)
+            else:
+                code = subprocess.call(command, cwd=ROOT, env=env)
             print(
                 f"    {name}: {'ok' if code == 0 else 'FAILED'} ({time.monotonic() - started:.0f}s)"
             )

@@ -1,10 +1,16 @@
-"""Session fixtures: the dbt manifest, and the demo project built once into a temp DuckDB.
+"""Session fixtures: the dbt manifest, and the demo project built once into a DuckDB file.
 
-Tests assert on the contents of that warehouse through a read-only connection.
+Tests assert on the contents of that warehouse through a read-only connection. Under
+scripts/check.py the demo is the check's own `cdp run` build (CDP_CHECK_DEMO_BUILD names
+its folder); run alone, pytest makes the same build once, through the same command. A
+test that changes a warehouse takes a copy (`demo_warehouse_copy`), never rebuilds it.
 """
 
 import json
+import os
+import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -14,20 +20,60 @@ import pytest
 from cdp_dev.generate import generate_raw_folder
 from orchestration.environment import prepare_dbt_manifest
 from orchestration.pipeline import RunSummary, run_pipeline
-from orchestration.settings import PROJECT_ROOT, Settings
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+from tests.commands import cdp, check_script
 
 SEEDS = PROJECT_ROOT / "seeds"
+MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+# What dbt writes into the project: not an input of the parse.
+_DBT_OUTPUTS = {"target", "logs", "dbt_packages", "dbt_internal_packages"}
+# dbt's own variable for `--exclude-resource-type` (the dbt subprocess inherits it).
+EXCLUDE_RESOURCE_TYPES = "DBT_EXCLUDE_RESOURCE_TYPES"
+
+
+def dbt_inputs_changed_since(moment: float) -> list[Path]:
+    """The dbt project files (models, macros, tests, YAML) and profiles.yml modified
+    after `moment` (a manifest's mtime): what would make that manifest stale."""
+    inputs = [PROJECT_ROOT / "profiles.yml"]
+    inputs += [
+        path
+        for path in DBT_PROJECT_DIR.rglob("*")
+        if path.is_file() and path.relative_to(DBT_PROJECT_DIR).parts[0] not in _DBT_OUTPUTS
+    ]
+    return [path for path in inputs if path.stat().st_mtime > moment]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """`dbt parse` at most once per session, before collection: test modules import the
+    Dagster definitions, which are defined from the manifest. A manifest newer than every
+    dbt input (as the check's `cdp run` step leaves it) is used as it is."""
+    if not MANIFEST.exists() or dbt_inputs_changed_since(MANIFEST.stat().st_mtime):
+        prepare_dbt_manifest()
 
 
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
-    """`dbt parse` once per session: the dbt assets are defined from the manifest."""
-    prepare_dbt_manifest()
-    return PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
+    """The manifest the session parsed (or found current) at its start; parsed again
+    only if a dbt file changed since."""
+    if not MANIFEST.exists() or dbt_inputs_changed_since(MANIFEST.stat().st_mtime):
+        prepare_dbt_manifest()
+    return MANIFEST
 
 
-def build_warehouse(raw_dir: Path, target: Path, **overrides: object) -> RunSummary:
-    """Run the whole Dagster job into `target` (an ephemeral Dagster instance)."""
+def build_warehouse(
+    raw_dir: Path,
+    target: Path,
+    *,
+    selection: dg.AssetSelection | None = None,
+    unit_tests: bool = False,
+    **overrides: object,
+) -> RunSummary:
+    """Run the Dagster job into `target` (an ephemeral Dagster instance): the whole graph,
+    or only the assets of `selection` (with their checks).
+
+    dbt's unit tests check the model code on fixed fixtures and give the same result on
+    any data: they run in the session's demo build (as `cdp run` runs them) and are left
+    out of these builds unless `unit_tests` asks for them. Every data test still runs."""
     settings = Settings.from_env({}).with_overrides(
         raw_dir=raw_dir,
         warehouse=target / "cdp.duckdb",
@@ -36,14 +82,91 @@ def build_warehouse(raw_dir: Path, target: Path, **overrides: object) -> RunSumm
         data_docs_dir=target / "data_docs",
         **overrides,
     )
-    return run_pipeline(settings, instance=dg.DagsterInstance.ephemeral())
+    saved = os.environ.get(EXCLUDE_RESOURCE_TYPES)
+    if not unit_tests:
+        os.environ[EXCLUDE_RESOURCE_TYPES] = "unit_test"
+    try:
+        return run_pipeline(settings, instance=dg.DagsterInstance.ephemeral(), selection=selection)
+    finally:
+        if saved is None:
+            os.environ.pop(EXCLUDE_RESOURCE_TYPES, None)
+        else:
+            os.environ[EXCLUDE_RESOURCE_TYPES] = saved
+
+
+# Subsets of the job for tests that assert on the early layers only (build_warehouse's
+# `selection`): what they leave out (facts, profiles, predictions, segments, exports, the
+# serving copy) is asserted on the session's demo build.
+INGESTION = dg.AssetSelection.groups("ingestion") | dg.AssetSelection.assets("raw/quarantine")
+THROUGH_STAGING = dg.AssetSelection.groups("staging").upstream()
+# The quality marts read the identity solve (erasures) and the converted orders.
+THROUGH_QUALITY = dg.AssetSelection.groups("staging", "quality").upstream()
+THROUGH_PREDICTIONS = dg.AssetSelection.assets("marts/customer_predictions").upstream()
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """`cdp run` of seeds/ as a user types it: what it printed and what it built."""
+
+    build_dir: Path
+    returncode: int
+    stdout: str
+    stderr: str
+    summary: RunSummary
+    # True when scripts/check.py made the build (its step printed to the terminal, and
+    # stderr was not kept).
+    handed_over: bool
+
+    @property
+    def warehouse(self) -> Path:
+        return self.build_dir / check_script().DEMO_WAREHOUSE
+
+
+def read_demo_run(build_dir: Path, *, returncode: int, stderr: str, handed_over: bool) -> DemoRun:
+    check = check_script()
+    summary_file = build_dir / check.DEMO_SUMMARY
+    stdout_file = build_dir / check.DEMO_STDOUT
+    stdout = stdout_file.read_text() if stdout_file.exists() else ""
+    if not summary_file.exists():
+        pytest.fail(f"no {summary_file}: the demo build did not finish\n{stdout}{stderr[-5000:]}")
+    return DemoRun(
+        build_dir=build_dir,
+        returncode=returncode,
+        stdout=stdout,
+        stderr=stderr,
+        summary=RunSummary.from_json(summary_file.read_text()),
+        handed_over=handed_over,
+    )
 
 
 @pytest.fixture(scope="session")
-def demo_build(tmp_path_factory: pytest.TempPathFactory) -> RunSummary:
-    """The demo raw folder (seeds/) built once through the full asset graph."""
-    summary = build_warehouse(SEEDS, tmp_path_factory.mktemp("demo"))
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The demo raw folder (seeds/) built once through the full asset graph by `cdp run`:
+    the check's build step when scripts/check.py hands it over, else made here."""
+    check = check_script()
+    handed = os.environ.get(check.DEMO_BUILD_ENV)
+    if handed:
+        build_dir = Path(handed)
+        if not (build_dir / check.DEMO_WAREHOUSE).is_file():
+            pytest.fail(f"{check.DEMO_BUILD_ENV}={handed}: no demo warehouse there")
+        return read_demo_run(build_dir, returncode=0, stderr="", handed_over=True)
+    base = tmp_path_factory.mktemp("demo")
+    # A folder that does not exist yet: `cdp run` makes the warehouse's parents.
+    build_dir = base / "build"
+    completed = cdp(*check.demo_run_args(build_dir), dagster_home=base / "dagster_home")
+    (build_dir / check.DEMO_STDOUT).write_text(completed.stdout)
+    return read_demo_run(
+        build_dir, returncode=completed.returncode, stderr=completed.stderr, handed_over=False
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_build(demo_run: DemoRun) -> RunSummary:
+    """The summary of the session's demo build (`cdp run` of seeds/, whole graph)."""
+    summary = demo_run.summary
+    assert demo_run.returncode == 0, demo_run.stdout + demo_run.stderr[-5000:]
     assert summary.success, summary.render()
+    assert summary.warehouse.resolve() == demo_run.warehouse.resolve()
     return summary
 
 
@@ -52,6 +175,24 @@ def demo_db(demo_build: RunSummary) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(demo_build.warehouse), read_only=True)
     yield con
     con.close()
+
+
+def copy_demo_warehouse(demo_build: RunSummary, target_dir: Path) -> Path:
+    """A private copy of the demo warehouse file (the session's stays untouched)."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / "cdp.duckdb"
+    shutil.copyfile(demo_build.warehouse, target)
+    wal = demo_build.warehouse.with_name(demo_build.warehouse.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+    return target
+
+
+@pytest.fixture
+def demo_warehouse_copy(demo_build: RunSummary, tmp_path: Path) -> Path:
+    """A writable copy of the demo warehouse in tmp_path (`tmp_path/demo/cdp.duckdb`),
+    for a test that changes a built warehouse instead of building one."""
+    return copy_demo_warehouse(demo_build, tmp_path / "demo")
 
 
 # The options `cdp generate` made seeds/ with (a test in tests/generate/ holds seeds/
@@ -93,5 +234,18 @@ def generated_build(tmp_path_factory: pytest.TempPathFactory) -> RunSummary:
         base / "raw", truth_path=base / "truth.json", progress=False, **GENERATED_OPTIONS
     )
     summary = build_warehouse(base / "raw", base / "warehouse")
+    assert summary.success, summary.render()
+    return summary
+
+
+@pytest.fixture(scope="session")
+def generated_predictions_build(tmp_path_factory: pytest.TempPathFactory) -> RunSummary:
+    """The same generated folder built through `marts/customer_predictions` (ingestion,
+    staging, identity, facts and the models' fit), without what comes after it."""
+    base = tmp_path_factory.mktemp("generated_predictions")
+    generate_raw_folder(
+        base / "raw", truth_path=base / "truth.json", progress=False, **GENERATED_OPTIONS
+    )
+    summary = build_warehouse(base / "raw", base / "warehouse", selection=THROUGH_PREDICTIONS)
     assert summary.success, summary.render()
     return summary

@@ -1,12 +1,15 @@
 """The README's two commands are the ones CI (`.ci/run`) and the Makefile run."""
 
 import importlib.util
+import os
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 from orchestration.settings import PROJECT_ROOT
+from tests.commands import check_script
 
 BUILD = "uv run cdp run"
 CHECK = "uv run scripts/check.py"
@@ -55,3 +58,70 @@ def test_cdp_is_the_projects_cli_and_check_builds_through_it():
     # CI runs the whole test suite, slow tests included.
     assert [sys.executable, "-m", "orchestration.cli", "run"] in [c[:4] for c in commands]
     assert [sys.executable, "-m", "pytest"] in commands
+
+
+def test_the_check_builds_the_demo_with_the_arguments_pytest_reads():
+    check = check_script()
+    build_dir = Path("/scratch/demo")
+    (build,) = [
+        c for _, c in check.steps(build_dir, fast=False) if c[1:3] == ["-m", "orchestration.cli"]
+    ]
+    assert build == [sys.executable, "-m", "orchestration.cli", *check.demo_run_args(build_dir)]
+    assert f"--summary-json {build_dir / check.DEMO_SUMMARY}" in " ".join(build)
+    assert f"--warehouse {build_dir / check.DEMO_WAREHOUSE}" in " ".join(build)
+
+
+def test_a_handed_over_demo_build_is_reused_not_rebuilt(demo_run, tmp_path):
+    """pytest under scripts/check.py: CDP_CHECK_DEMO_BUILD names a finished build, and
+    the session reads it (no demo folder of its own appears under its basetemp)."""
+    check = check_script()
+    basetemp = tmp_path / "basetemp"
+    env = {**os.environ, check.DEMO_BUILD_ENV: str(demo_run.build_dir)}
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--basetemp={basetemp}",
+            "tests/e2e/test_cli.py::test_cdp_run_builds_the_demo_warehouse_and_prints_the_summary",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
+    assert "1 passed" in completed.stdout
+    assert not list(basetemp.glob("demo*"))
+
+
+def test_a_handed_over_folder_without_a_build_fails_the_session_loudly(tmp_path):
+    check = check_script()
+    env = {**os.environ, check.DEMO_BUILD_ENV: str(tmp_path / "nothing_here")}
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--basetemp={tmp_path / 'basetemp'}",
+            "tests/e2e/test_cli.py::test_cdp_run_builds_the_demo_warehouse_and_prints_the_summary",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode != 0
+    assert f"{check.DEMO_BUILD_ENV}={tmp_path / 'nothing_here'}: no demo warehouse there" in (
+        completed.stdout
+    )

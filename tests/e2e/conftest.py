@@ -5,45 +5,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
 from orchestration.settings import PROJECT_ROOT
+from tests.commands import cdp as cdp  # re-exported: the e2e modules import it here
 
-VENV_BIN = Path(sys.executable).parent
-CDP = VENV_BIN / "cdp"
 MANIFEST = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
-
-
-def cdp(*args: str | Path, dagster_home: Path, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run the installed `cdp` console script (what `uv run cdp` executes) from the
-    repository, in a fresh shell: no CDP_* variables, a new DAGSTER_HOME, and the
-    virtual environment's bin/ not on PATH (as when the script is called by its path)."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("CDP_") and name not in {"VIRTUAL_ENV", "DAGSTER_HOME"}
-    }
-    env["PATH"] = os.pathsep.join(
-        entry
-        for entry in env.get("PATH", "").split(os.pathsep)
-        if entry and Path(entry).resolve() != VENV_BIN.resolve()
-    )
-    env["DAGSTER_HOME"] = str(dagster_home)
-    return subprocess.run(
-        [str(CDP), *map(str, args)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 @dataclass

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def generated_db(generated_build):
-    con = duckdb.connect(str(generated_build.warehouse), read_only=True)
+def generated_db(generated_predictions_build):
+    con = duckdb.connect(str(generated_predictions_build.warehouse), read_only=True)
     yield con
     con.close()
 
