@@ -66,8 +66,9 @@ def model_name(segment: str) -> str:
 def sql_literal(value: Any, indent: str = "") -> str:
     """`value` as a SQL literal that means the same on DuckDB and Spark inside a dbt model.
 
-    Strings: single quotes doubled; `{` before `{`, `%` or `#` written as `{{ '{' }}` so
-    dbt's Jinja prints it instead of running it; long strings split into `'...' || '...'`
+    Strings: a single quote as `chr(39)` (see _string); `{` before `{`, `%` or `#`
+    written as `{{ '{' }}` so dbt's Jinja prints it instead of running it; long strings
+    split into `'...' || '...'`
     (in parentheses, for a line indented by `indent`). Backslashes are refused (Spark reads them as
     escapes, DuckDB does not, so the same literal would mean two things), and so are NUL and
     CR (Jinja turns CR into a newline) (validation
@@ -102,19 +103,35 @@ def sql_literal(value: Any, indent: str = "") -> str:
     raise TypeError(f"no SQL literal for {type(value).__name__}")
 
 
+# What a quote adds to a literal's width: `' || chr(39) || '` for one character.
+_QUOTE_WIDTH = len("' || chr(39) || '") - 1
+
+
+def _width(text: str) -> int:
+    return len(text) + text.count("'") * _QUOTE_WIDTH
+
+
 def _chunks(text: str) -> list[str]:
-    """`text` cut into pieces of at most _CHUNK characters, after a space where possible."""
+    """`text` cut into pieces of at most _CHUNK characters as written (a quote counts as
+    its `chr(39)` spelling), after a space where possible."""
     chunks: list[str] = []
-    while len(text) > _CHUNK:
-        cut = text.rfind(" ", 1, _CHUNK) + 1 or _CHUNK
+    while _width(text) > _CHUNK:
+        limit = 1
+        while limit < len(text) and _width(text[: limit + 1]) <= _CHUNK:
+            limit += 1
+        cut = text.rfind(" ", 1, limit) + 1 or limit
         chunks.append(text[:cut])
         text = text[cut:]
     return [*chunks, text]
 
 
 def _string(text: str) -> str:
-    quoted = text.replace("'", "''")
-    return "'" + re.sub(r"\{(?=[{%#])", "{{ '{' }}", quoted) + "'"
+    """One literal; a quote inside it is spelled `chr(39)`: Spark's parser reads `''` as two
+    adjacent literals (`'a''b'` is `ab` there), so doubling would mean two things."""
+    pieces = ["'" + re.sub(r"\{(?=[{%#])", "{{ '{' }}", piece) + "'" for piece in text.split("'")]
+    if len(pieces) == 1:
+        return pieces[0]
+    return "(" + " || chr(39) || ".join(pieces) + ")"
 
 
 def identifier(column: Column) -> str:

@@ -9,6 +9,6 @@
 {# The generic placeholder values as a SQL list of lower-cased literals. #}
 {% macro placeholder_value_list() -%}
     {%- for value in var('cdp_placeholder_values') -%}
-        {{ cdp.string_literal(value | lower) }}{{ ", " if not loop.last }}
+        {{ cdp.text_literal(value | lower) }}{{ ", " if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}

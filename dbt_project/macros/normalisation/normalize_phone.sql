@@ -12,5 +12,5 @@
 
 {# Google's libphonenumber (python `phonenumbers`) as the UDF cdp_normalize_phone, registered by orchestration/dbt_udfs.py (DuckDB) and orchestration/spark.py (Spark): the same rules on every engine. #}
 {% macro default__phone_to_e164(expression, country_expression) -%}
-    cdp_normalize_phone(trim({{ expression }}), {{ country_expression }}, {{ cdp.string_literal(var("cdp_default_country")) }})
+    cdp_normalize_phone(trim({{ expression }}), {{ country_expression }}, {{ cdp.text_literal(var("cdp_default_country")) }})
 {%- endmacro %}

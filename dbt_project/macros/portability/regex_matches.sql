@@ -4,16 +4,16 @@
 {%- endmacro %}
 
 {% macro duckdb__regex_matches(expression, pattern) -%}
-    regexp_matches({{ expression }}, {{ cdp.string_literal(pattern) }})
+    regexp_matches({{ expression }}, {{ cdp.text_literal(pattern) }})
 {%- endmacro %}
 
 {% macro default__regex_matches(expression, pattern) -%}
-    ({{ expression }} rlike {{ cdp.string_literal(pattern) }})
+    ({{ expression }} rlike {{ cdp.text_literal(pattern) }})
 {%- endmacro %}
 
 {# A Jinja list of strings as a SQL list of quoted literals: 'a', 'b'. #}
 {% macro quoted_list(values) -%}
     {%- for value in values -%}
-        {{ cdp.string_literal(value) }}{{ ", " if not loop.last }}
+        {{ cdp.text_literal(value) }}{{ ", " if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}

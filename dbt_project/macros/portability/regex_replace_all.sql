@@ -4,9 +4,9 @@
 {%- endmacro %}
 
 {% macro duckdb__regex_replace_all(expression, pattern, replacement) -%}
-    regexp_replace({{ expression }}, {{ cdp.string_literal(pattern) }}, {{ cdp.string_literal(replacement) }}, 'g')
+    regexp_replace({{ expression }}, {{ cdp.text_literal(pattern) }}, {{ cdp.text_literal(replacement) }}, 'g')
 {%- endmacro %}
 
 {% macro default__regex_replace_all(expression, pattern, replacement) -%}
-    regexp_replace({{ expression }}, {{ cdp.string_literal(pattern) }}, {{ cdp.string_literal(replacement) }})
+    regexp_replace({{ expression }}, {{ cdp.text_literal(pattern) }}, {{ cdp.text_literal(replacement) }})
 {%- endmacro %}

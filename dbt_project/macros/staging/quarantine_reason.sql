@@ -2,7 +2,7 @@
 {% macro quarantine_reason(checks) -%}
     nullif(concat_ws('; '
     {%- for condition, reason in checks %},
-        case when {{ condition }} then {{ cdp.string_literal(reason) }} end
+        case when {{ condition }} then {{ cdp.text_literal(reason) }} end
     {%- endfor %}
     ), '')
 {%- endmacro %}

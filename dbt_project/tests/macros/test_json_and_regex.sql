@@ -3,7 +3,7 @@
 
 -- json_value reads nested paths as text; regex_matches and regex_replace_all behave alike
 -- on every engine (all matches replaced, backslash classes kept: Spark's parser would read
--- '\s' as 's'); string_literal keeps quotes; sorted_string_agg joins in ascending order;
+-- '\s' as 's'); text_literal keeps quotes; sorted_string_agg joins in ascending order;
 -- money_times_rate keeps 10 decimal places (Spark would round the product to 6).
 with
 
@@ -43,8 +43,8 @@ failures as (
         or {{ cdp.regex_matches("'axb'", '^a\\.b$') }}
         or {{ cdp.regex_replace_all("'a.b.c'", '\\.', '') }} != 'abc'
     union all
-    select 'string_literal' as failed_input
-    where length({{ cdp.string_literal("it's a \\ slash") }}) != 14
+    select 'text_literal' as failed_input
+    where length({{ cdp.text_literal("it's a \\ slash") }}) != 14
     union all
     select 'money_times_rate' as failed_input
     where

@@ -129,9 +129,12 @@ explained as (
             when is_member
                 then nullif(substring(concat(
                     (
-                        '; rule.all[0]: did ''Product Added'' or ''Checkout '
-                        || 'Started'' within 4 hours, not followed by ''Order '
-                        || 'Completed'''
+                        ('; rule.all[0]: did ' || chr(39) || 'Product ')
+                        || ('Added' || chr(39) || ' or ')
+                        || ('' || chr(39) || 'Checkout ')
+                        || ('Started' || chr(39) || ' within 4 hours, not ')
+                        || ('followed by ' || chr(39) || 'Order ')
+                        || ('Completed' || chr(39) || '')
                     ),
                     '; rule.all[1]: email is not null'
                 ), 3), '')
@@ -148,16 +151,19 @@ explained as (
                         when not leaf_1
                             then (
                                 '; consent_purpose: not consent_email_marketing '
-                                || 'equals ''granted'''
+                                || ('equals ' || chr(39) || 'granted' || chr(39) || '')
                             )
                         else ''
                     end,
                     case
                         when not node_1 and not leaf_2
                             then (
-                                '; rule.all[0]: not did ''Product Added'' or '
-                                || '''Checkout Started'' within 4 hours, not followed '
-                                || 'by ''Order Completed'''
+                                ('; rule.all[0]: not did ' || chr(39) || 'Product ')
+                                || ('Added' || chr(39) || ' or ')
+                                || ('' || chr(39) || 'Checkout ')
+                                || ('Started' || chr(39) || ' within 4 hours, not ')
+                                || ('followed by ' || chr(39) || 'Order ')
+                                || ('Completed' || chr(39) || '')
                             )
                         else ''
                     end,

@@ -132,7 +132,8 @@ explained as (
                     (
                         '; rule.all[0]: entered segment abandoned_cart '
                         || 'between 4 hours and 1 day ago, not followed by '
-                        || '''Order Completed'''
+                        || ('' || chr(39) || 'Order ')
+                        || ('Completed' || chr(39) || '')
                     ),
                     '; rule.all[1]: phone is not null'
                 ), 3), '')
@@ -149,7 +150,7 @@ explained as (
                         when not leaf_1
                             then (
                                 '; consent_purpose: not consent_sms_marketing '
-                                || 'equals ''granted'''
+                                || ('equals ' || chr(39) || 'granted' || chr(39) || '')
                             )
                         else ''
                     end,
@@ -158,7 +159,8 @@ explained as (
                             then (
                                 '; rule.all[0]: not entered segment '
                                 || 'abandoned_cart between 4 hours and 1 day ago, '
-                                || 'not followed by ''Order Completed'''
+                                || ('not followed by ' || chr(39) || 'Order ')
+                                || ('Completed' || chr(39) || '')
                             )
                         else ''
                     end,

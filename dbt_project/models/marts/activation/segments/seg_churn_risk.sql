@@ -109,7 +109,7 @@ explained as (
                         when not leaf_1
                             then (
                                 '; consent_purpose: not consent_email_marketing '
-                                || 'equals ''granted'''
+                                || ('equals ' || chr(39) || 'granted' || chr(39) || '')
                             )
                         else ''
                     end,

@@ -129,13 +129,13 @@ explained as (
             when is_member
                 then nullif(substring(concat(
                     (
-                        '; rule.all[0]: account''s is_engaged_30d equals '
-                        || 'true'
+                        ('; rule.all[0]: account' || chr(39) || 's ')
+                        || 'is_engaged_30d equals true'
                     ),
                     case
                         when leaf_3
                             then (
-                                '; rule.all[1].any[0]: account''s '
+                                ('; rule.all[1].any[0]: account' || chr(39) || 's ')
                                 || 'open_pipeline_usd greater than 0'
                             )
                         else ''
@@ -143,8 +143,8 @@ explained as (
                     case
                         when leaf_4
                             then (
-                                '; rule.all[1].any[1]: account''s employee_count '
-                                || 'at least 50'
+                                ('; rule.all[1].any[1]: account' || chr(39) || 's ')
+                                || 'employee_count at least 50'
                             )
                         else ''
                     end,
@@ -163,31 +163,33 @@ explained as (
                         when not leaf_1
                             then (
                                 '; consent_purpose: not consent_email_marketing '
-                                || 'equals ''granted'''
+                                || ('equals ' || chr(39) || 'granted' || chr(39) || '')
                             )
                         else ''
                     end,
                     case
                         when not node_1 and not leaf_2
                             then (
-                                '; rule.all[0]: not account''s is_engaged_30d '
-                                || 'equals true'
+                                ('; rule.all[0]: not account' || chr(39) || 's ')
+                                || 'is_engaged_30d equals true'
                             )
                         else ''
                     end,
                     case
                         when not node_1 and not node_2
                             then (
-                                '; rule.all[1].any[0]: not account''s '
-                                || 'open_pipeline_usd greater than 0'
+                                '; rule.all[1].any[0]: not '
+                                || ('account' || chr(39) || 's open_pipeline_usd ')
+                                || 'greater than 0'
                             )
                         else ''
                     end,
                     case
                         when not node_1 and not node_2
                             then (
-                                '; rule.all[1].any[1]: not account''s '
-                                || 'employee_count at least 50'
+                                '; rule.all[1].any[1]: not '
+                                || ('account' || chr(39) || 's employee_count at ')
+                                || 'least 50'
                             )
                         else ''
                     end,

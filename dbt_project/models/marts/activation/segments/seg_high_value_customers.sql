@@ -89,8 +89,9 @@ explained as (
             when is_member
                 then nullif(substring(concat(
                     (
-                        '; rule.all[0]: rfm_segment in [''champions'', '
-                        || '''loyal'']'
+                        '; rule.all[0]: rfm_segment in '
+                        || ('[' || chr(39) || 'champions' || chr(39) || ', ')
+                        || ('' || chr(39) || 'loyal' || chr(39) || ']')
                     ),
                     '; rule.all[1]: rfm_monetary_score at least 4'
                 ), 3), '')
@@ -107,15 +108,16 @@ explained as (
                         when not leaf_1
                             then (
                                 '; consent_purpose: not consent_advertising '
-                                || 'equals ''granted'''
+                                || ('equals ' || chr(39) || 'granted' || chr(39) || '')
                             )
                         else ''
                     end,
                     case
                         when not node_1 and not leaf_2
                             then (
-                                '; rule.all[0]: not rfm_segment in [''champions'', '
-                                || '''loyal'']'
+                                '; rule.all[0]: not rfm_segment in '
+                                || ('[' || chr(39) || 'champions' || chr(39) || ', ')
+                                || ('' || chr(39) || 'loyal' || chr(39) || ']')
                             )
                         else ''
                     end,

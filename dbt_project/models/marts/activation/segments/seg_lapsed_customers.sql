@@ -110,7 +110,7 @@ explained as (
                         when not leaf_1
                             then (
                                 '; consent_purpose: not consent_advertising '
-                                || 'equals ''granted'''
+                                || ('equals ' || chr(39) || 'granted' || chr(39) || '')
                             )
                         else ''
                     end,

@@ -116,8 +116,10 @@ explained as (
                 then nullif(substring(concat(
                     (
                         '; rule: did a page call where page_path starts '
-                        || 'with ''/pricing'' within 14 days, not followed by '
-                        || '''Order Completed'''
+                        || ('with ' || chr(39) || '/pricing' || chr(39) || ' ')
+                        || 'within 14 days, not followed by '
+                        || ('' || chr(39) || 'Order ')
+                        || ('Completed' || chr(39) || '')
                     )
                 ), 3), '')
         end as entered_because,
@@ -128,7 +130,7 @@ explained as (
                         when not leaf_0
                             then (
                                 '; consent_purpose: not consent_advertising '
-                                || 'equals ''granted'''
+                                || ('equals ' || chr(39) || 'granted' || chr(39) || '')
                             )
                         else ''
                     end,
@@ -136,8 +138,11 @@ explained as (
                         when not leaf_1
                             then (
                                 '; rule: not did a page call where page_path '
-                                || 'starts with ''/pricing'' within 14 days, not '
-                                || 'followed by ''Order Completed'''
+                                || 'starts with '
+                                || ('' || chr(39) || '/pricing' || chr(39) || ' ')
+                                || 'within 14 days, not followed by '
+                                || ('' || chr(39) || 'Order ')
+                                || ('Completed' || chr(39) || '')
                             )
                         else ''
                     end
