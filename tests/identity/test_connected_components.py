@@ -7,6 +7,7 @@ macro once, and compares each graph's partition with a union-find.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 import shutil
@@ -24,7 +25,7 @@ from .conftest import Warehouse, passes_of
 
 EDGE_SCHEMA = pa.schema([("src", pa.int64()), ("dst", pa.int64())])
 # Node ids of graph k live in [k * BLOCK + BASE, (k + 1) * BLOCK + BASE): disjoint ranges,
-# negative ones included, as hash_bigint makes them.
+# negative ones included: connected_components takes any BIGINT (hash_bigint's are positive).
 BLOCK = 10_000
 BASE = -5_000_000
 
@@ -244,11 +245,14 @@ def test_resolve_identifier_graph_maps_identifiers_back_to_their_persons(
     assert {"customer_id:42", "device_id:d9"} in persons.values()
     assert {"email:bob@example.com"} in persons.values()
     assert len(resolved) == 3 + 2 + 1 + 100
-    # Component = smallest node of the person; nodes are hash_bigint: signed 64-bit.
+    # Component = smallest node of the person; nodes are hash_bigint: 60 bits of md5.
     nodes = {identifier: node for identifier, node, _ in resolved}
     for members in persons.values():
         assert {component_of[m] for m in members} == {min(nodes[m] for m in members)}
-    assert min(nodes.values()) < 0 < max(nodes.values())
+    assert 0 <= min(nodes.values()) < max(nodes.values()) < 2**60
+    assert nodes["email:ann@example.com"] == int(
+        hashlib.md5(b"email:ann@example.com").hexdigest()[:15], 16
+    )
     # No scratch table is left behind (they are all named `<output>__...`).
     tables = [name for (name,) in warehouse.execute("select table_name from duckdb_tables()")]
     assert [name for name in tables if "__" in name] == []

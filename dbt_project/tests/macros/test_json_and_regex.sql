@@ -48,7 +48,9 @@ failures as (
     union all
     select 'money_times_rate' as failed_input
     where
-        {{ cdp.money_times_rate("cast(106.99 as decimal(38, 10))", "cast(0.647665 as decimal(38, 10))") }}
+        {{ cdp.money_times_rate(
+            "cast(106.99 as decimal(38, 10))", "cast(0.647665 as decimal(38, 10))"
+        ) }}
         != cast(69.29367835 as decimal(38, 10))
     union all
     select 'sorted_string_agg' as failed_input
