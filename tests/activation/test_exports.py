@@ -13,6 +13,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.activation.destinations import load_destinations
 from orchestration.activation.generated import audience_rule_rows
 from orchestration.activation.segment_files import SEGMENTS_DIR, load_segment_definitions
+from orchestration.activation.sync import LOG_TABLE, OUTBOX_TABLE, STATE_TABLE
 from orchestration.assets.dbt import cdp_dbt_profiles
 from orchestration.assets.exports import ExportsFolderResource, build_export_assets
 from orchestration.assets.segments import ENFORCEMENT_CHECK, PAYLOADS_KEY
@@ -36,6 +37,10 @@ def segments(dbt_manifest):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def warehouse(demo_build, tmp_path, monkeypatch) -> Path:
     path = copy_warehouse(demo_build.warehouse, tmp_path)
+    # The demo build already synced its members: start these syncs from nothing sent.
+    with duckdb.connect(str(path)) as con:
+        for table in (STATE_TABLE, OUTBOX_TABLE, LOG_TABLE):
+            con.execute(f"drop table if exists {table}")
     monkeypatch.setenv("CDP_WAREHOUSE", str(path))  # what dbt's profile reads
     return path
 
