@@ -102,8 +102,8 @@ THROUGH_STAGING = dg.AssetSelection.groups("staging").upstream()
 THROUGH_QUALITY = dg.AssetSelection.groups("staging", "quality").upstream()
 # identity_map's GX check also reads identity_health (an additional dependency).
 THROUGH_PREDICTIONS = dg.AssetSelection.assets(
-    "marts/customer_predictions"
-).upstream() | dg.AssetSelection.assets("marts/identity_health")
+    "marts/customer_predictions", "marts/identity_health"
+).upstream()
 
 
 @dataclass(frozen=True)
