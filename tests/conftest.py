@@ -101,7 +101,10 @@ INGESTION = dg.AssetSelection.groups("ingestion") | dg.AssetSelection.assets("ra
 THROUGH_STAGING = dg.AssetSelection.groups("staging").upstream()
 # The quality marts read the identity solve (erasures) and the converted orders.
 THROUGH_QUALITY = dg.AssetSelection.groups("staging", "quality").upstream()
-THROUGH_PREDICTIONS = dg.AssetSelection.assets("marts/customer_predictions").upstream()
+# identity_map's GX check also reads identity_health (an additional dependency).
+THROUGH_PREDICTIONS = dg.AssetSelection.assets(
+    "marts/customer_predictions", "marts/identity_health"
+).upstream()
 
 
 @dataclass(frozen=True)
