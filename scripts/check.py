@@ -71,7 +71,15 @@ def steps(build_dir: Path, fast: bool) -> list[tuple[str, list[str]]]:
         # The dbt templater compiles against the in-memory `lint` target (profiles.yml).
         (
             "sqlfluff (dbt templater)",
-            [python, "-m", "sqlfluff", "lint", "dbt_project/models", "dbt_project/tests"],
+            [
+                python,
+                "-m",
+                "sqlfluff",
+                "lint",
+                "dbt_project/models",
+                "dbt_project/tests",
+                "dbt_project/analyses",
+            ],
         ),
         (
             "dbt build of seeds/ through the Dagster job (cdp run)",

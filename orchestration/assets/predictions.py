@@ -1,20 +1,22 @@
 """`marts.customer_predictions`: predictive traits from scikit-learn (see predictions.py).
 
 dbt builds the features (`customer_features`, in the first dbt step); this asset reads that
-relation whole, fits, scores and writes the predictions back. The warehouse is touched only
-by `read_features` and `write_predictions`.
+relation whole, fits, scores and writes the predictions back, through the Warehouse adapter
+(DuckDB or Spark): the warehouse is touched only by `read_features` and `write_predictions`.
 """
 
 import json
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pyarrow as pa
 
 from orchestration.predictions import PredictionRun, TargetResult, predict
 from orchestration.project import dbt_project
 from orchestration.reports import SUMMARY_KEY
 from orchestration.resources import WarehouseResource
+from orchestration.warehouse import Warehouse
 
 PREDICTIONS_KEY = dg.AssetKey(["marts", "customer_predictions"])
 FEATURES_MODEL = "customer_features"
@@ -27,27 +29,31 @@ def dbt_relation(model: str, manifest_path: Path | None = None) -> str:
     schema or alias configured in dbt is followed here)."""
     manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text())
     node = manifest["nodes"][f"model.cdp.{model}"]
-    return f'"{node["schema"]}"."{node["alias"]}"'
+    return f"{node['schema']}.{node['alias']}"
 
 
-def read_features(warehouse: WarehouseResource) -> pa.Table:
+# The scores as the dbt source `ml.customer_predictions` declares them.
+PREDICTIONS_SCHEMA = pa.schema(
+    [
+        ("person_id", pa.string()),
+        ("purchase_propensity_30d", pa.float64()),
+        ("churn_risk", pa.float64()),
+        ("predicted_at", pa.timestamp("us")),
+    ]
+)
+
+
+def read_features(warehouse: Warehouse) -> pa.Table:
     """The whole `customer_features` relation."""
-    relation = dbt_relation(FEATURES_MODEL)
-    with warehouse.connect(read_only=True) as con:
-        return con.sql(f"select * from {relation}").to_arrow_table()
+    return warehouse.read_arrow(dbt_relation(FEATURES_MODEL))
 
 
-def write_predictions(warehouse: WarehouseResource, predictions: pa.Table) -> None:
+def write_predictions(warehouse: Warehouse, predictions: pd.DataFrame) -> None:
     """Replace `marts.customer_predictions` (read back by dbt as source `ml`)."""
-    with warehouse.connect() as con:
-        con.register("predictions_frame", predictions)
-        con.execute(
-            f"create or replace table {PREDICTIONS_RELATION} as select person_id, "
-            "purchase_propensity_30d::double as purchase_propensity_30d, "
-            "churn_risk::double as churn_risk, predicted_at::timestamp as predicted_at "
-            "from predictions_frame"
-        )
-        con.unregister("predictions_frame")
+    table = pa.Table.from_pandas(
+        predictions[PREDICTIONS_SCHEMA.names], schema=PREDICTIONS_SCHEMA, preserve_index=False
+    )
+    warehouse.write_arrow(PREDICTIONS_RELATION, table, mode="replace")
 
 
 class PredictionConfig(dg.Config):
@@ -89,7 +95,7 @@ def _summary(run: PredictionRun) -> str:
     key=PREDICTIONS_KEY,
     group_name="profiles",
     deps=[FEATURES_KEY],
-    kinds={"python", "scikitlearn", "duckdb"},
+    kinds={"python", "scikitlearn"},
     owners=["team:data-science"],
     description=(
         "Purchase propensity (next 30 days) and churn risk per person, trained on the time "
@@ -101,8 +107,11 @@ def _summary(run: PredictionRun) -> str:
 def customer_predictions(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: PredictionConfig
 ) -> dg.MaterializeResult:
-    run = predict(read_features(warehouse).to_pandas(), seed=config.seed)
-    write_predictions(warehouse, pa.Table.from_pandas(run.predictions, preserve_index=False))
+    with warehouse.open(read_only=True) as reader:
+        features = read_features(reader).to_pandas()
+    run = predict(features, seed=config.seed)
+    with warehouse.open() as writer:
+        write_predictions(writer, run.predictions)
     for result in (run.purchase, run.churn):
         if result.trained and result.holdout_auc <= result.baseline_auc:
             context.log.warning(

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.assets.predictions import read_features, write_predictions
 from orchestration.ingestion.contract import load_contract
 from orchestration.ingestion.loader import ensure_raw_schema, load_table
 from orchestration.predictions import predict
@@ -40,6 +41,11 @@ pytestmark = [
 
 DEMO_RAW_DIR = PROJECT_ROOT / "seeds"
 AFTER_PREDICTIONS = "source:ml+"
+# Activation's incremental models merge by key, which plain Parquet tables on Spark cannot
+# do (dbt-spark's `merge` needs Delta Lake, whose jars this embedded session does not
+# have): they are left out here until the embedded Spark has a table format that merges
+# (docs/spark.md).
+ACTIVATION_PATHS = ("models/intermediate/activation/", "models/marts/activation/")
 # Columns that say when the build ran, not what it computed.
 RUN_TIME_COLUMNS = {"identity_health": {"measured_at"}, "person_merges": {"changed_at"}}
 PREDICTIONS = "marts.customer_predictions"
@@ -117,23 +123,20 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Engine]:
     for engine in engines:
         _ingest(engine)
         engine.dbt_build("--exclude", AFTER_PREDICTIONS)
+    # The features are dbt's (compared below); the fit runs once, on DuckDB's, and the
+    # same scores go to both engines, as the predictions asset writes them.
     with duck.open() as warehouse:
-        assert isinstance(warehouse, DuckDBWarehouse)
-        (as_of,) = warehouse.connection.execute(
-            "select as_of_at from intermediate.int_as_of"
-        ).fetchone()
-        run = predict(warehouse.connection, as_of)
-        warehouse.connection.register("predictions_frame", run.predictions)
-        predictions = warehouse.connection.sql(
-            "select person_id, purchase_propensity_30d::double as purchase_propensity_30d, "
-            "churn_risk::double as churn_risk, predicted_at::timestamp as predicted_at "
-            "from predictions_frame"
-        ).to_arrow_table()
-        warehouse.write_arrow(PREDICTIONS, predictions)
+        run = predict(read_features(warehouse).to_pandas())
+        write_predictions(warehouse, run.predictions)
     with spark.open() as warehouse:
-        warehouse.write_arrow(PREDICTIONS, predictions)
+        write_predictions(warehouse, run.predictions)
     for engine in engines:
-        engine.dbt_build("--select", AFTER_PREDICTIONS)
+        engine.dbt_build(
+            "--select",
+            AFTER_PREDICTIONS,
+            "--exclude",
+            *(f"path:{path.rstrip('/')}" for path in ACTIVATION_PATHS),
+        )
     log.info("dbt build seconds: duckdb %.1f, spark %.1f", duck.seconds, spark.seconds)
     return {engine.name: engine for engine in engines}
 
@@ -143,7 +146,9 @@ def _marts(engine: Engine) -> list[str]:
     return sorted(
         f"{node['schema']}.{node['alias']}"
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["schema"] == "marts"
+        if node["resource_type"] == "model"
+        and node["schema"] == "marts"
+        and not node["original_file_path"].startswith(ACTIVATION_PATHS)
     )
 
 
