@@ -1,9 +1,10 @@
-"""What every destination is: the contract the sync (sync.py) relies on, and the registry.
+"""What every destination is: the contract the sync (activation/sync/) relies on, and the
+registry.
 
 A destination turns an audience member (a row of `activation.audience_payloads`, already
-cleared by enforcement.py) into the record it sends, and names the *match keys* that
-record puts at the destination: the hashed email and phone for an ad platform, the person
-id for a first-party tool. The sync keeps only those keys in its state, so it can take
+cleared by that dbt model and its blocking test) into the record it sends, and names the
+*match keys* that record puts at the destination: the hashed email and phone for an ad
+platform, the person id for a first-party tool. The sync keeps only those keys in its state, so it can take
 back later what it sent (a member who left, withdrew consent or was erased) without
 keeping anything else about the person.
 

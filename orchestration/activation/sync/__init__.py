@@ -15,8 +15,8 @@ Tables (schema `activation`, in the warehouse):
 
 A run, per (segment, destination):
 
-1. Read the members allowed to leave (`audience_payloads`, cleared by enforcement.py) and
-   prepare each for the destination (its record, payload hash and match keys).
+1. Read the members allowed to leave (`audience_payloads`, a dbt model with a blocking
+   test) and prepare each for the destination (its record, payload hash and match keys).
 2. Pending batches of earlier runs (a crash, a failed request) are re-sent first, as they
    were, with the same key, when every row in them is still wanted. A pending batch that
    is no longer right (the data changed meanwhile) is dropped, but since it may have
