@@ -4,9 +4,9 @@ registry.
 A destination turns an audience member (a row of `activation.audience_payloads`, already
 cleared by that dbt model and its blocking test) into the record it sends, and names the
 *match keys* that record puts at the destination: the hashed email and phone for an ad
-platform, the person id for a first-party tool. The sync keeps only those keys in its state, so it can take
-back later what it sent (a member who left, withdrew consent or was erased) without
-keeping anything else about the person.
+platform, the person id for a first-party tool. The sync keeps only those keys in its
+state, so it can take back later what it sent (a member who left, withdrew consent or was
+erased) without keeping anything else about the person.
 
 Delivery is per batch. A batch carries an idempotency key that is deterministic for its
 content and the run that planned it: a batch re-sent after a crash carries the same key,
