@@ -13,7 +13,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.activation.destinations import load_destinations
 from orchestration.activation.generated import audience_rule_rows
 from orchestration.activation.segment_files import SEGMENTS_DIR, load_segment_definitions
-from orchestration.activation.sync import LOG_TABLE, OUTBOX_TABLE, STATE_TABLE
+from orchestration.activation.sync.store import LOG_TABLE, OUTBOX_TABLE, STATE_TABLE
 from orchestration.assets.dbt import cdp_dbt_profiles
 from orchestration.assets.exports import ExportsFolderResource, build_export_assets
 from orchestration.assets.segments import ENFORCEMENT_CHECK, PAYLOADS_KEY
