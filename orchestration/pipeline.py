@@ -161,7 +161,10 @@ def summarise(result: dg.ExecuteInProcessResult, settings: Settings, seconds: fl
                 files_loaded=int(metadata["files_loaded"]),
                 files_skipped=int(metadata["files_skipped"]),
             )
-        elif "dagster_dbt/unique_id" in metadata or "unique_id" in metadata:
+        elif str(metadata.get("dagster_dbt/unique_id", metadata.get("unique_id"))).startswith(
+            "model."
+        ):
+            # dbt models only: a dbt seed (the identity link rules) materialises too.
             summary.models += 1
         if SUMMARY_KEY in metadata:
             summary.results.append(str(metadata[SUMMARY_KEY]))
