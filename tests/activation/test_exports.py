@@ -20,7 +20,7 @@ from orchestration.assets.segments import ENFORCEMENT_CHECK, PAYLOADS_KEY
 from orchestration.pipeline import summarise
 from orchestration.project import dbt_project
 from orchestration.reports import SUMMARY_KEY
-from orchestration.resources import WarehouseResource
+from orchestration.resources import SettingsResource, WarehouseResource
 from orchestration.settings import PROJECT_ROOT, Settings
 from tests.activation.fixture_warehouse import copy_warehouse
 from tests.activation.loopback import loopback
@@ -58,6 +58,9 @@ def materialize(
             "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(PROJECT_ROOT)),
             "warehouse": WarehouseResource(path=str(warehouse)),
             "exports_folder": ExportsFolderResource(path=str(exports)),
+            "settings": SettingsResource.from_settings(
+                Settings.from_env().with_overrides(warehouse=warehouse)
+            ),
         },
         run_config=run_config,
         instance=dg.DagsterInstance.ephemeral(),
