@@ -47,7 +47,11 @@ def test_make_run_and_make_test_are_the_readme_commands():
 
 def test_cdp_is_the_projects_cli_and_check_builds_through_it():
     scripts = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts == {"cdp": "orchestration.cli:main"}
+    # The CLI, and dbt behind the embedded Spark session (what dagster-dbt runs on Spark).
+    assert scripts == {
+        "cdp": "orchestration.cli:main",
+        "cdp-dbt-spark": "orchestration.spark_dbt:main",
+    }
     spec = importlib.util.spec_from_file_location("check", PROJECT_ROOT / "scripts" / "check.py")
     assert spec is not None
     assert spec.loader is not None
