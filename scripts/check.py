@@ -78,7 +78,6 @@ def steps(build_dir: Path, fast: bool) -> list[tuple[str, list[str]]]:
                 "lint",
                 "dbt_project/models",
                 "dbt_project/tests",
-                "dbt_project/analyses",
             ],
         ),
         (

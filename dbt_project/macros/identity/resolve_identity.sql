@@ -1,4 +1,4 @@
-{# Resolve identifiers into persons with the over-merge guards (hubs, per-type limits, strong evidence first); the rules of orchestration/identity/reference.py. #}
+{# Resolve identifiers into persons with the over-merge guards (hubs, per-type limits, strong evidence first); the rules of cdp_dev/reference.py. #}
 {% macro resolve_identity(nodes_relation, edges_relation, output_relation, limits=none, hub_threshold=none, src_column='src', dst_column='dst', tier_column='tier', hubs_relation=none) %}
     {#-
         nodes_relation: node_id bigint, identifier_type, identifier_value, first_seen_at
