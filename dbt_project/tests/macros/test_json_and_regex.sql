@@ -4,7 +4,8 @@
 -- json_value reads nested paths as text; regex_matches and regex_replace_all behave alike
 -- on every engine (all matches replaced, backslash classes kept: Spark's parser would read
 -- '\s' as 's'); text_literal keeps quotes; sorted_string_agg joins in ascending order;
--- money_times_rate keeps 10 decimal places (Spark would round the product to 6).
+-- money_times_rate keeps 10 decimal places (Spark would round the product to 6);
+-- add_days keeps the milliseconds (dbt-spark's dateadd drops them).
 with
 
 cases as (
@@ -52,6 +53,11 @@ failures as (
             "cast(106.99 as decimal(38, 10))", "cast(0.647665 as decimal(38, 10))"
         ) }}
         != cast(69.29367835 as decimal(38, 10))
+    union all
+    select 'add_days' as failed_input
+    where
+        {{ cdp.add_days("cast('2026-10-02 22:51:12.710' as timestamp)", -30) }}
+        != cast('2026-09-02 22:51:12.710' as timestamp)
     union all
     select 'sorted_string_agg' as failed_input
     from (

@@ -35,7 +35,7 @@ fct_orders as (
 feature_sets as (
     select
         'training' as feature_set,
-        {{ dbt.dateadd('day', -horizon_days, 'as_of_at') }} as features_as_of_at,
+        {{ cdp.add_days('as_of_at', -horizon_days) }} as features_as_of_at,
         as_of_at as labels_until_at
     from as_of
     union all
@@ -57,11 +57,11 @@ events_before as (
         fct_events.is_email_event,
         fct_events.session_id,
         -- Which trailing windows (days before the cut-off) the event falls in.
-        fct_events.event_at > {{ dbt.dateadd('day', -7, 'feature_sets.features_as_of_at') }}
+        fct_events.event_at > {{ cdp.add_days('feature_sets.features_as_of_at', -7) }}
             as is_within_7d,
-        fct_events.event_at > {{ dbt.dateadd('day', -30, 'feature_sets.features_as_of_at') }}
+        fct_events.event_at > {{ cdp.add_days('feature_sets.features_as_of_at', -30) }}
             as is_within_30d,
-        fct_events.event_at > {{ dbt.dateadd('day', -90, 'feature_sets.features_as_of_at') }}
+        fct_events.event_at > {{ cdp.add_days('feature_sets.features_as_of_at', -90) }}
             as is_within_90d
     from fct_events
     inner join feature_sets
@@ -76,7 +76,7 @@ orders_before as (
         fct_orders.created_at,
         fct_orders.total_usd,
         fct_orders.is_revenue,
-        fct_orders.created_at > {{ dbt.dateadd('day', -90, 'feature_sets.features_as_of_at') }}
+        fct_orders.created_at > {{ cdp.add_days('feature_sets.features_as_of_at', -90) }}
             as is_within_90d
     from fct_orders
     inner join feature_sets
