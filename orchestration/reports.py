@@ -1,7 +1,8 @@
 """What a dbt model's materialisation should tell a person, read back from the warehouse.
 
-dbt holds the DuckDB file while it runs, so the dbt asset emits these as observations
-once dbt has exited. Each report returns metadata; `cdp/summary` lines are printed by
+dbt holds the DuckDB file (or the Spark metastore) while it runs, so the dbt asset emits
+these as observations once dbt has exited. Each report reads relations through the
+Warehouse adapter (any engine) and returns metadata; `cdp/summary` lines are printed by
 `cdp run`.
 """
 
@@ -11,26 +12,21 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import dagster as dg
-import duckdb
+
+from orchestration.warehouse import Warehouse
 
 SUMMARY_KEY = "cdp/summary"
 
-Report = Callable[[duckdb.DuckDBPyConnection], dict[str, Any]]
+Report = Callable[[Warehouse], dict[str, Any]]
 
 
-def _relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    rows = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return rows[0][0] > 0
-
-
-def identity_health_report(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def identity_health_report(warehouse: Warehouse) -> dict[str, Any]:
     """The identity graph's health: persons, largest person, hubs, conflicts, changes."""
-    rows = con.execute(
-        "select metric, dimension, metric_value from marts.identity_health order by 1, 2"
-    ).fetchall()
+    health = warehouse.read_arrow("marts.identity_health", ["metric", "dimension", "metric_value"])
+    rows = sorted(
+        (str(row["metric"]), str(row["dimension"]), float(row["metric_value"]))
+        for row in health.to_pylist()
+    )
     value = {(metric, dimension): number for metric, dimension, number in rows}
 
     def total(metric: str) -> int:
@@ -59,11 +55,8 @@ def identity_health_report(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-REPORTS: dict[dg.AssetKey, tuple[tuple[str, str], Report]] = {
-    dg.AssetKey(["marts", "identity_health"]): (
-        ("marts", "identity_health"),
-        identity_health_report,
-    ),
+REPORTS: dict[dg.AssetKey, tuple[str, Report]] = {
+    dg.AssetKey(["marts", "identity_health"]): ("marts.identity_health", identity_health_report),
 }
 
 
@@ -74,7 +67,7 @@ def model_reports(
     wanted = [(key, table, report) for key, (table, report) in REPORTS.items() if key in selected]
     if not wanted:
         return
-    with connect() as con:
-        for key, (schema, table), report in wanted:
-            if _relation_exists(con, schema, table):
-                yield dg.AssetObservation(asset_key=key, metadata=report(con))
+    with connect() as warehouse:
+        for key, relation, report in wanted:
+            if warehouse.relation_exists(relation):
+                yield dg.AssetObservation(asset_key=key, metadata=report(warehouse))

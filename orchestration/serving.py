@@ -5,6 +5,11 @@ writes. So after each successful run the marts (schemas `marts` and `quality`) a
 to `<serving_dir>/cdp.duckdb` and to Parquet files under `<serving_dir>/parquet/`, and
 swapped in atomically: a reader sees the previous copy or the new one, never half of it.
 
+On DuckDB the copy attaches the warehouse file read-only and copies inside DuckDB; on
+Spark (or any other engine) each table of the served schemas is read through the
+Warehouse adapter as Arrow and written to the same DuckDB file and Parquet layout, so BI
+tools read one format whatever the engine.
+
 * the DuckDB copy is written to a temporary file and renamed over the old one
   (`os.replace`); a reader that already has the old file open keeps reading it;
 * Parquet goes to a new versioned folder, then the `parquet` symlink is replaced (an
@@ -19,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
+from orchestration.warehouse import Warehouse
 
 SERVED_SCHEMAS = ("marts", "quality")
 KEEP_PARQUET_VERSIONS = 2
@@ -35,8 +42,9 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def publish_serving_copy(warehouse: Path, serving_dir: Path) -> ServingReport:
-    """Copy the served schemas of `warehouse` to `serving_dir`, atomically."""
+def publish_serving_copy(warehouse: Path | Warehouse, serving_dir: Path) -> ServingReport:
+    """Copy the served schemas of `warehouse` (a DuckDB file, or any engine's adapter) to
+    `serving_dir`, atomically."""
     serving_dir.mkdir(parents=True, exist_ok=True)
     version = uuid.uuid4().hex[:12]
     temporary = serving_dir / f".cdp.{version}.duckdb.tmp"
@@ -45,25 +53,21 @@ def publish_serving_copy(warehouse: Path, serving_dir: Path) -> ServingReport:
     report = ServingReport(database=database, parquet=serving_dir / "parquet")
     con = duckdb.connect(str(temporary))
     try:
-        con.execute(
-            f"attach '{str(warehouse).replace(chr(39), chr(39) * 2)}' as source (read_only)"
-        )
-        tables = con.execute(
+        if isinstance(warehouse, Path):
+            _copy_from_duckdb_file(con, warehouse)
+        else:
+            _copy_through_adapter(con, warehouse)
+        for schema, table in con.execute(
             "select schema_name, table_name from duckdb_tables() "
-            "where database_name = 'source' and schema_name in ? order by 1, 2",
-            [list(SERVED_SCHEMAS)],
-        ).fetchall()
-        for schema, table in tables:
+            "where database_name = current_database() order by 1, 2"
+        ).fetchall():
             qualified = f"{_quote(schema)}.{_quote(table)}"
-            con.execute(f"create schema if not exists {_quote(schema)}")
-            con.execute(f"create table {qualified} as select * from source.{qualified}")
             (rows,) = con.execute(f"select count(*) from {qualified}").fetchone()
             report.tables[f"{schema}.{table}"] = rows
             target = parquet_version / schema / f"{table}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
             target_text = str(target).replace("'", "''")
             con.execute(f"copy {qualified} to '{target_text}' (format parquet)")
-        con.execute("detach source")
     except BaseException:
         con.close()
         temporary.unlink(missing_ok=True)
@@ -74,6 +78,34 @@ def publish_serving_copy(warehouse: Path, serving_dir: Path) -> ServingReport:
     _swap_symlink(serving_dir / "parquet", parquet_version.name)
     _remove_old_versions(serving_dir, keep=parquet_version.name)
     return report
+
+
+def _copy_from_duckdb_file(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    con.execute(f"attach '{str(warehouse).replace(chr(39), chr(39) * 2)}' as source (read_only)")
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = 'source' and schema_name in ? order by 1, 2",
+        [list(SERVED_SCHEMAS)],
+    ).fetchall()
+    for schema, table in tables:
+        qualified = f"{_quote(schema)}.{_quote(table)}"
+        con.execute(f"create schema if not exists {_quote(schema)}")
+        con.execute(f"create table {qualified} as select * from source.{qualified}")
+    con.execute("detach source")
+
+
+def _copy_through_adapter(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
+    for schema in SERVED_SCHEMAS:
+        for relation in warehouse.list_relations(schema):
+            name = relation.split(".", 1)[1]
+            con.execute(f"create schema if not exists {_quote(schema)}")
+            con.register("_cdp_served", warehouse.read_arrow(relation))
+            try:
+                con.execute(
+                    f"create table {_quote(schema)}.{_quote(name)} as select * from _cdp_served"
+                )
+            finally:
+                con.unregister("_cdp_served")
 
 
 def _swap_symlink(link: Path, target_name: str) -> None:

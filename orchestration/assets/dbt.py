@@ -44,10 +44,11 @@ def _build(
         unit_tests=settings.settings.ingests_files,
     )
     yield from dbt.cli(args, context=context).stream()
-    # dbt has exited and released the DuckDB file: read back what people should see.
+    # dbt has exited and released the DuckDB file (or the Spark metastore): read back
+    # what people should see, through the Warehouse adapter.
     selected = set(context.selected_asset_keys)
-    yield from model_reports(selected, lambda: warehouse.connect(read_only=True))
-    yield from activation_reports(selected, lambda: warehouse.connect(read_only=True))
+    yield from model_reports(selected, lambda: warehouse.open(read_only=True))
+    yield from activation_reports(selected, lambda: warehouse.open(read_only=True))
 
 
 @dbt_assets(

@@ -4,8 +4,9 @@ Each segment YAML is a generated dbt model (`seg_<name>`, activation/generated.p
 YAML gives it the Dagster asset key `segments/<name>`, the group `activation`, the owner
 and the dbt tag of its refresh (`hourly` / `daily`): it is built by the dbt step after
 `customer_profiles` like any model. After dbt has exited, `activation_reports` reads
-back what `cdp run` prints and the UI shows: one line per segment (its size, entries and
-exits, the most frequent reasons) and one for the payloads.
+back, through the Warehouse adapter (any engine), what `cdp run` prints and the UI shows:
+one line per segment (its size, entries and exits, the most frequent reasons) and one for
+the payloads.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import dagster as dg
-import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.reports import SUMMARY_KEY
+from orchestration.warehouse import Warehouse
 
 SEGMENT_PREFIX = "segments"
 # dbt tags (from each YAML's `refresh`) become Dagster tags with an empty value.
@@ -24,45 +27,12 @@ HOURLY_TAG = "hourly"
 PAYLOADS_KEY = dg.AssetKey(["activation", "audience_payloads"])
 ENFORCEMENT_CHECK = "no_consent_or_erasure_violations"
 HOURLY_SEGMENTS = dg.AssetSelection.tag(HOURLY_TAG, "")
-
-_LATEST_SIZE = """
-select member_count, entered_count, exited_count, computed_at, run_id
-from marts.segment_sizes
-where segment_name = ?
-order by computed_at desc
-limit 1
-"""
-_ENTERED_REASONS = """
-select entered_because, count(*)
-from marts.segment_membership_history
-where segment_name = ? and entered_invocation_id = ?
-group by entered_because
-"""
-_EXITED_REASONS = """
-select exited_because, count(*)
-from marts.segment_membership_history
-where segment_name = ? and exited_invocation_id = ?
-group by exited_because
-"""
-_AS_OF = "select as_of_at from intermediate.int_as_of"
-_PAIRS = """
-select
-    segment_name,
-    destination,
-    count(*) as members,
-    count(*) filter (where held_back_because is null) as allowed,
-    count(*) filter (where held_back_because = 'no_profile') as no_profile,
-    count(*) filter (where held_back_because = 'no_consent') as no_consent,
-    count(*) filter (where held_back_because = 'anonymous') as anonymous,
-    count(*) filter (where held_back_because = 'suppressed') as suppressed
-from intermediate.int_audience_candidates
-group by segment_name, destination
-order by segment_name, destination
-"""
-_RULE_PAIRS = """
-select count(*)
-from (select distinct segment_name, destination from intermediate.int_audience_rules)
-"""
+SEGMENT_RELATIONS = (
+    "marts.segment_sizes",
+    "marts.segment_membership_history",
+    "intermediate.int_as_of",
+)
+PAYLOAD_RELATIONS = ("intermediate.int_audience_candidates", "intermediate.int_audience_rules")
 
 
 def segment_key(name: str) -> dg.AssetKey:
@@ -77,21 +47,58 @@ def _reasons_table(reasons: dict[str, int]) -> str:
     return "| persons | because |\n|---|---|\n" + rows if rows else "none"
 
 
-def segment_report(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | None:
+def _counts(table: pa.Table, keys: list[str]) -> list[tuple[Any, ...]]:
+    """Rows of `keys` values with their count, as tuples (values..., count)."""
+    if table.num_rows == 0:
+        return []
+    grouped = table.group_by(keys).aggregate([([], "count_all")])
+    return [(*(row[key] for key in keys), int(row["count_all"])) for row in grouped.to_pylist()]
+
+
+def segment_report(warehouse: Warehouse, name: str) -> dict[str, Any] | None:
     """The latest size of segment `name` and why people entered or left in that build."""
-    rows = con.execute(_LATEST_SIZE, [name]).fetchall()
-    if not rows:
+    sizes = warehouse.read_arrow(
+        "marts.segment_sizes",
+        ["segment_name", "member_count", "entered_count", "exited_count", "computed_at", "run_id"],
+    ).filter(pc.field("segment_name") == name)
+    if sizes.num_rows == 0:
         return None
-    members, entered, exited, _, run_id = rows[0]
-    entered_reasons = dict(con.execute(_ENTERED_REASONS, [name, run_id]).fetchall())
-    exited_reasons = dict(con.execute(_EXITED_REASONS, [name, run_id]).fetchall())
-    as_of = con.execute(_AS_OF).fetchall()
+    latest = max(sizes.to_pylist(), key=lambda row: row["computed_at"])
+    members, entered, exited, run_id = (
+        latest["member_count"],
+        latest["entered_count"],
+        latest["exited_count"],
+        latest["run_id"],
+    )
+    history = warehouse.read_arrow(
+        "marts.segment_membership_history",
+        [
+            "segment_name",
+            "entered_because",
+            "entered_invocation_id",
+            "exited_because",
+            "exited_invocation_id",
+        ],
+    ).filter(pc.field("segment_name") == name)
+    entered_reasons = {
+        reason: count
+        for reason, count in _counts(
+            history.filter(pc.field("entered_invocation_id") == run_id), ["entered_because"]
+        )
+    }
+    exited_reasons = {
+        reason: count
+        for reason, count in _counts(
+            history.filter(pc.field("exited_invocation_id") == run_id), ["exited_because"]
+        )
+    }
+    as_of = warehouse.read_arrow("intermediate.int_as_of", ["as_of_at"]).column(0).to_pylist()
     summary = f"segment {name}: {members:,} members (+{entered:,} entered, -{exited:,} exited)"
     return {
         "member_count": dg.MetadataValue.int(int(members)),
         "entered_count": dg.MetadataValue.int(int(entered)),
         "exited_count": dg.MetadataValue.int(int(exited)),
-        "as_of": dg.MetadataValue.text(as_of[0][0].isoformat() if as_of else "-"),
+        "as_of": dg.MetadataValue.text(as_of[0].isoformat() if as_of else "-"),
         "entered_because": dg.MetadataValue.md(
             _reasons_table({str(k or "-"): int(v) for k, v in entered_reasons.items()})
         ),
@@ -102,10 +109,32 @@ def segment_report(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] 
     }
 
 
-def payloads_report(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+HELD_BACK = ("no_profile", "no_consent", "anonymous", "suppressed")
+
+
+def payloads_report(warehouse: Warehouse) -> dict[str, Any]:
     """Members and held-back counts per (segment, destination)."""
-    rows = con.execute(_PAIRS).fetchall()
-    ((pairs,),) = con.execute(_RULE_PAIRS).fetchall()
+    candidates = warehouse.read_arrow(
+        "intermediate.int_audience_candidates",
+        ["segment_name", "destination", "held_back_because"],
+    )
+    by_pair: dict[tuple[str, str], dict[str | None, int]] = {}
+    for segment, destination, because, count in _counts(
+        candidates, ["segment_name", "destination", "held_back_because"]
+    ):
+        by_pair.setdefault((segment, destination), {})[because] = count
+    rows = [
+        (
+            segment,
+            destination,
+            sum(counts.values()),
+            counts.get(None, 0),
+            *(counts.get(reason, 0) for reason in HELD_BACK),
+        )
+        for (segment, destination), counts in sorted(by_pair.items())
+    ]
+    rules = warehouse.read_arrow("intermediate.int_audience_rules", ["segment_name", "destination"])
+    pairs = len(set(zip(*(rules.column(i).to_pylist() for i in range(2)), strict=True)))
     totals = [sum(int(row[index]) for row in rows) for index in range(2, 8)]
     members, allowed, no_profile, no_consent, anonymous, suppressed = totals
     table = [
@@ -138,17 +167,15 @@ def activation_reports(
     names = sorted(key.path[1] for key in selected if key.path[0] == SEGMENT_PREFIX)
     if not names and PAYLOADS_KEY not in selected:
         return
-    with connect() as con:
-        for name in names:
-            try:
-                metadata = segment_report(con, name)
-            except duckdb.CatalogException:  # the build stopped before the sizes
-                return
-            if metadata is not None:
-                yield dg.AssetObservation(asset_key=segment_key(name), metadata=metadata)
-        if PAYLOADS_KEY in selected:
-            try:
-                metadata = payloads_report(con)
-            except duckdb.CatalogException:
-                return
-            yield dg.AssetObservation(asset_key=PAYLOADS_KEY, metadata=metadata)
+    with connect() as warehouse:
+        if names:
+            if not all(warehouse.relation_exists(relation) for relation in SEGMENT_RELATIONS):
+                return  # the build stopped before the sizes
+            for name in names:
+                metadata = segment_report(warehouse, name)
+                if metadata is not None:
+                    yield dg.AssetObservation(asset_key=segment_key(name), metadata=metadata)
+        if PAYLOADS_KEY in selected and all(
+            warehouse.relation_exists(relation) for relation in PAYLOAD_RELATIONS
+        ):
+            yield dg.AssetObservation(asset_key=PAYLOADS_KEY, metadata=payloads_report(warehouse))

@@ -44,7 +44,11 @@ def build_serving_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         warehouse: WarehouseResource,
         serving_folder: ServingFolderResource,
     ) -> dg.MaterializeResult:
-        report = publish_serving_copy(Path(warehouse.path), Path(serving_folder.path))
+        if warehouse.engine == "duckdb":
+            report = publish_serving_copy(Path(warehouse.path), Path(serving_folder.path))
+        else:
+            with warehouse.open(read_only=True) as source:
+                report = publish_serving_copy(source, Path(serving_folder.path))
         rows = sum(report.tables.values())
         tables = "\n".join(f"| {name} | {count:,} |" for name, count in report.tables.items())
         return dg.MaterializeResult(

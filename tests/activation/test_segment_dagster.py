@@ -18,6 +18,7 @@ from orchestration.cli import main
 from orchestration.jobs import hourly_segments_selection
 from orchestration.reports import SUMMARY_KEY
 from orchestration.settings import Settings
+from orchestration.warehouse import DuckDBWarehouse
 
 from .segment_warehouse import segment_yaml, write_segment
 
@@ -127,12 +128,23 @@ def test_the_hourly_selection_takes_the_exports_downstream_and_skips_the_model()
 
 
 def test_the_segment_reports_read_sizes_and_reasons_back(demo_db):
-    metadata = segment_report(demo_db, "churn_risk")
+    warehouse = DuckDBWarehouse(demo_db, owned=False)
+    metadata = segment_report(warehouse, "churn_risk")
     assert metadata is not None
     assert metadata[SUMMARY_KEY].value.startswith("segment churn_risk: 11 members")
     assert "rule.all[0]: churn_risk at least 0.7" in metadata["entered_because"].value
-    payloads = payloads_report(demo_db)
+    assert segment_report(warehouse, "no_such_segment") is None
+    payloads = payloads_report(warehouse)
     assert payloads["rows"].value == 38
+    (pairs,) = demo_db.execute(
+        "select count(*) from (select distinct segment_name, destination "
+        "from intermediate.int_audience_rules)"
+    ).fetchone()
+    assert payloads[SUMMARY_KEY].value.startswith(f"activation payloads: 38 rows for {pairs} ")
+    # The table's counts add up: members = allowed + every held-back reason.
+    for line in payloads["pairs"].value.splitlines()[2:]:
+        _, _, members, *counts = [cell.strip() for cell in line.strip("|").split("|")]
+        assert int(members) == sum(int(count) for count in counts)
 
 
 def test_cdp_run_stops_before_running_and_names_the_bad_segment_file(tmp_path, monkeypatch):

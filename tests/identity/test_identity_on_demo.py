@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from orchestration.identity.explain import explain, parse_identifier, render
+from orchestration.reports import SUMMARY_KEY, identity_health_report
+from orchestration.warehouse import DuckDBWarehouse
 
 KEYS = {
     "customer_ids": "customer_id",
@@ -170,3 +172,13 @@ def test_explain_says_an_erased_identifier_is_erased(truth, demo_build):
     assert explanation.person_id is None
     assert explanation.erased
     assert "was erased" in render(explanation)
+
+
+def test_the_identity_health_report_reads_the_mart_back(demo_db):
+    metadata = identity_health_report(DuckDBWarehouse(demo_db, owned=False))
+    (persons,) = demo_db.execute(
+        "select count(distinct person_id) from marts.identity_map"
+    ).fetchone()
+    assert metadata["persons"].value == persons
+    assert metadata["persons_over_limit"].value == 0
+    assert metadata[SUMMARY_KEY].value.startswith(f"identity: {persons:,} persons (")

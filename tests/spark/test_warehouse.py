@@ -89,6 +89,15 @@ def test_relation_exists_and_columns_name_the_engine_types(warehouse: Warehouse)
     assert [kind.replace(" ", "") for kind in columns.values()] == expected
 
 
+def test_list_relations_names_a_schemas_tables_and_nothing_for_a_missing_schema(
+    warehouse: Warehouse,
+) -> None:
+    warehouse.write_arrow("listing.b_table", SAMPLE)
+    warehouse.create_table("listing.a_table", SAMPLE.schema)
+    assert warehouse.list_relations("listing") == ["listing.a_table", "listing.b_table"]
+    assert warehouse.list_relations("no_such_schema") == []
+
+
 def test_ingestion_lands_typed_rows_and_quarantine_and_is_idempotent(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
@@ -138,3 +147,22 @@ def test_spark_phone_udf_gives_the_libphonenumber_values(warehouse: Warehouse) -
         (phone, country): normalize_phone(phone, country, "US") for phone, country in PHONES
     }
     assert got[("(415) 555-2671", None)] == "+14155552671"
+
+
+def test_the_serving_copy_reads_any_engine_through_the_adapter(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    import duckdb
+
+    from orchestration.serving import publish_serving_copy
+
+    warehouse.write_arrow("marts.served_sample", SAMPLE)
+    warehouse.write_arrow("unserved.hidden_sample", SAMPLE)
+    report = publish_serving_copy(warehouse, tmp_path / "serving")
+    assert report.tables.get("marts.served_sample") == SAMPLE.num_rows
+    assert not any(name.startswith("unserved.") for name in report.tables)
+    with duckdb.connect(str(report.database), read_only=True) as con:
+        served = con.sql("select * from marts.served_sample").to_arrow_table()
+    assert _rows(served) == _rows(SAMPLE)
+    parquet = report.parquet / "marts" / "served_sample.parquet"
+    assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall() == [(SAMPLE.num_rows,)]
