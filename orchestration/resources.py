@@ -46,6 +46,19 @@ class WarehouseResource(dg.ConfigurableResource):
             warehouse.close()
 
     @contextlib.contextmanager
+    def open_sync(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, Warehouse]]:
+        """What a diff sync needs: the DuckDB database holding its operational state
+        (transactions: activation/sync/store.py) and the warehouse its payloads are read
+        from. On DuckDB both are the warehouse file; on Spark the state lives in the
+        DuckDB file at `path` and the payloads in the Spark catalog."""
+        if self.engine == "spark":
+            with self.connect() as con, self.open(read_only=True) as warehouse:
+                yield con, warehouse
+        else:
+            with self.connect() as con:
+                yield con, DuckDBWarehouse(con, owned=False)
+
+    @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A DuckDB connection with the session settings the project relies on (UTC).
 

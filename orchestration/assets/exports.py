@@ -159,13 +159,14 @@ def _export_asset(
             exports_dir=Path(exports_folder.path),
             log=context.log,
         )
-        with warehouse.connect() as con:
+        with warehouse.open_sync() as (state, payloads):
             result = sync_destination(
-                con,
+                state,
                 destination,
                 [(name, segments[name].attributes) for name in names],
                 run,
                 full_resync=config.full_resync,
+                payloads=payloads,
             )
         metadata = _export_metadata(result, config.full_resync)
         if result.skipped:

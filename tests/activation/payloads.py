@@ -71,32 +71,38 @@ def write_payloads(
     rows = list(members)
     if not rows:
         return
-    frame = pa.table(
-        {
-            "segment_name": [segment] * len(rows),
-            "destination": [destination] * len(rows),
-            "person_id": [m.person_id for m in rows],
-            "is_known": [m.is_known for m in rows],
-            "email": [m.email for m in rows],
-            "phone": [m.phone for m in rows],
-            "first_name": [m.first_name for m in rows],
-            "last_name": [m.last_name for m in rows],
-            "city": [m.city for m in rows],
-            "postal_code": [m.postal_code for m in rows],
-            "country": [m.country for m in rows],
-            "entered_at": pa.array(
-                [m.entered_at.replace(tzinfo=None) if m.entered_at else None for m in rows],
-                pa.timestamp("us"),
-            ),
-            "attributes": [json.dumps(dict(m.attributes)) for m in rows],
-        }
-    )
+    frame = payload_table(segment, destination, rows)
     con.register("new_payload_rows", frame)
     con.execute(
         f"insert into activation.audience_payloads ({', '.join(COLUMNS)}) "
         f"select {', '.join(COLUMNS)} from new_payload_rows"
     )
     con.unregister("new_payload_rows")
+
+
+def payload_table(segment: str, destination: str, members: Iterable[Member]) -> pa.Table:
+    """Payload rows of (segment, destination) as Arrow, in the mart's column order."""
+    rows = list(members)
+    return pa.table(
+        {
+            "segment_name": pa.array([segment] * len(rows), pa.string()),
+            "destination": pa.array([destination] * len(rows), pa.string()),
+            "person_id": pa.array([m.person_id for m in rows], pa.string()),
+            "is_known": pa.array([m.is_known for m in rows], pa.bool_()),
+            "email": pa.array([m.email for m in rows], pa.string()),
+            "phone": pa.array([m.phone for m in rows], pa.string()),
+            "first_name": pa.array([m.first_name for m in rows], pa.string()),
+            "last_name": pa.array([m.last_name for m in rows], pa.string()),
+            "city": pa.array([m.city for m in rows], pa.string()),
+            "postal_code": pa.array([m.postal_code for m in rows], pa.string()),
+            "country": pa.array([m.country for m in rows], pa.string()),
+            "entered_at": pa.array(
+                [m.entered_at.replace(tzinfo=None) if m.entered_at else None for m in rows],
+                pa.timestamp("us"),
+            ),
+            "attributes": pa.array([json.dumps(dict(m.attributes)) for m in rows], pa.string()),
+        }
+    )
 
 
 def run_info(exports_dir: Path, run_id: str, minute: int = 0) -> RunInfo:

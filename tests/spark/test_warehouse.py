@@ -166,3 +166,48 @@ def test_the_serving_copy_reads_any_engine_through_the_adapter(
     assert _rows(served) == _rows(SAMPLE)
     parquet = report.parquet / "marts" / "served_sample.parquet"
     assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall() == [(SAMPLE.num_rows,)]
+
+
+def test_a_diff_sync_reads_its_members_from_either_engine_and_keeps_its_state_in_duckdb(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    import csv
+
+    import duckdb
+
+    from orchestration.activation.destinations import parse_destinations
+    from orchestration.activation.sync import sync_destination
+    from tests.activation.payloads import payload_table, person, run_info
+
+    files = parse_destinations({"destinations": {"file": {"type": "file", "options": {}}}})["file"]
+    exports = tmp_path / "exports"
+    state = duckdb.connect(str(tmp_path / "state.duckdb"))
+    try:
+        warehouse.write_arrow(
+            "activation.audience_payloads", payload_table("cart", "file", map(person, (1, 2, 3)))
+        )
+        first = sync_destination(
+            state, files, [("cart", {})], run_info(exports, "r1"), payloads=warehouse
+        )
+        assert (first.total("members"), first.total("adds")) == (3, 3)
+        warehouse.write_arrow(
+            "activation.audience_payloads",
+            payload_table("cart", "file", [person(2), person(3, first_name="Bo"), person(4)]),
+        )
+        second = sync_destination(
+            state, files, [("cart", {})], run_info(exports, "r2", minute=5), payloads=warehouse
+        )
+        assert (second.total("adds"), second.total("updates"), second.total("removes")) == (
+            1,
+            1,
+            1,
+        )
+        held = state.execute(
+            "select person_id from activation.sync_state order by person_id"
+        ).fetchall()
+        assert held == [("p00002",), ("p00003",), ("p00004",)]
+    finally:
+        state.close()
+    folder = next(path for path in (exports / "file").iterdir() if "r2" in path.name)
+    with next(folder.glob("cart__add__*")).open(newline="") as handle:
+        assert [row["person_id"] for row in csv.DictReader(handle)] == ["p00004"]

@@ -32,6 +32,7 @@ from orchestration.activation.sync.plan import (
     state_after_ack,
     state_after_supersede,
 )
+from orchestration.warehouse import DuckDBWarehouse, Warehouse
 
 COUNTED_AS = {Operation.ADD: "adds", Operation.UPDATE: "updates", Operation.REMOVE: "removes"}
 
@@ -116,12 +117,17 @@ def sync_segment(
     *,
     full_resync: bool = False,
     static_attributes: Mapping[str, Any] | None = None,
+    payloads: Warehouse | None = None,
 ) -> SegmentSyncResult:
-    """Bring one segment at one destination up to date (see the package docstring)."""
+    """Bring one segment at one destination up to date (see the package docstring).
+
+    `con` holds the sync's state; `payloads` is the warehouse the members are read from
+    (default: the same DuckDB database)."""
     store.ensure_sync_tables(con)
     result = SegmentSyncResult(segment=segment, destination=destination.name)
     members: dict[str, Prepared] = {}
-    for member in store.read_members(con, segment, destination.name, static_attributes):
+    source = payloads if payloads is not None else DuckDBWarehouse(con, owned=False)
+    for member in store.read_members(source, segment, destination.name, static_attributes):
         prepared = destination.prepare(member)
         if prepared is None:
             result.unmatchable += 1
@@ -194,8 +200,12 @@ def sync_destination(
     run: RunInfo,
     *,
     full_resync: bool = False,
+    payloads: Warehouse | None = None,
 ) -> DestinationSyncResult:
     """Sync every (segment name, static attributes) to one destination in one run.
+
+    `con` holds the sync's state; `payloads` is the warehouse the members are read from
+    (default: the same DuckDB database).
 
     A destination that cannot deliver here (a webhook without URL) is skipped: nothing
     is planned and the state stays as it is, so the next run with a URL sends it all.
@@ -217,6 +227,7 @@ def sync_destination(
                     run,
                     full_resync=full_resync,
                     static_attributes=static_attributes,
+                    payloads=payloads,
                 )
             )
     finally:

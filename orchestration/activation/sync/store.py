@@ -1,6 +1,13 @@
-"""The operational state of diff syncs in the warehouse (schema `activation`): the
-tables `sync_state`, `sync_outbox` and `sync_log` (their meaning: the package docstring),
-and the payloads read from `audience_payloads`. All of the sync's SQL is here.
+"""The operational state of diff syncs (schema `activation`): the tables `sync_state`,
+`sync_outbox` and `sync_log` (their meaning: the package docstring), and the payloads read
+from `audience_payloads`.
+
+The state needs transactions (the outbox and the state advance together, or a killed run
+could repeat or lose a batch), so it lives in a DuckDB database: the warehouse file itself
+on DuckDB, and the DuckDB file at CDP_WAREHOUSE beside the Spark catalog on Spark, whose
+Parquet tables have neither transactions nor deletes (docs/spark.md). The payloads are
+read through the Warehouse adapter from whichever engine built them. All of the state's
+SQL is here.
 """
 
 from __future__ import annotations
@@ -14,9 +21,11 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.activation.destinations.base import Batch, MatchKey, Member, Operation
 from orchestration.activation.sync.plan import PlannedBatch, PlannedRow, StateRow
+from orchestration.warehouse import Warehouse
 
 SCHEMA = "activation"
 PAYLOADS_TABLE = f"{SCHEMA}.audience_payloads"
@@ -110,38 +119,52 @@ def member_attributes(static: Mapping[str, Any], raw: Any) -> dict[str, Any]:
     return {**dict(static), **own}
 
 
+MEMBER_COLUMNS = [
+    "segment_name",
+    "destination",
+    "person_id",
+    "is_known",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "city",
+    "postal_code",
+    "country",
+    "entered_at",
+    "attributes",
+]
+
+
 def read_members(
-    con: duckdb.DuckDBPyConnection,
+    payloads: Warehouse,
     segment: str,
     destination: str,
     static_attributes: Mapping[str, Any] | None = None,
 ) -> list[Member]:
-    rows = con.execute(
-        f"""select person_id, is_known, email, phone, first_name, last_name, city,
-            postal_code, country, entered_at, attributes
-        from {PAYLOADS_TABLE}
-        where segment_name = ? and destination = ?
-        order by person_id""",
-        [segment, destination],
-    ).fetchall()
+    """The members of `segment` allowed to go to `destination`, by person id, read from
+    `audience_payloads` through the Warehouse adapter (whichever engine built it)."""
+    table = payloads.read_arrow(PAYLOADS_TABLE, MEMBER_COLUMNS).filter(
+        (pc.field("segment_name") == segment) & (pc.field("destination") == destination)
+    )
     members = []
-    for row in rows:
-        entered_at = row[9]
+    for row in sorted(table.to_pylist(), key=lambda row: row["person_id"]):
+        entered_at = row["entered_at"]
         if isinstance(entered_at, datetime) and entered_at.tzinfo is None:
             entered_at = entered_at.replace(tzinfo=UTC)
         members.append(
             Member(
-                person_id=row[0],
-                is_known=bool(row[1]),
-                email=row[2],
-                phone=row[3],
-                first_name=row[4],
-                last_name=row[5],
-                city=row[6],
-                postal_code=row[7],
-                country=row[8],
+                person_id=row["person_id"],
+                is_known=bool(row["is_known"]),
+                email=row["email"],
+                phone=row["phone"],
+                first_name=row["first_name"],
+                last_name=row["last_name"],
+                city=row["city"],
+                postal_code=row["postal_code"],
+                country=row["country"],
                 entered_at=entered_at,
-                attributes=member_attributes(static_attributes or {}, row[10]),
+                attributes=member_attributes(static_attributes or {}, row["attributes"]),
             )
         )
     return members
