@@ -137,7 +137,8 @@ def ui(port: int) -> None:
 @click.option(
     "--warehouse",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="DuckDB file to read [env CDP_WAREHOUSE; default: warehouse/cdp.duckdb].",
+    help="DuckDB file to read [env CDP_WAREHOUSE; default: warehouse/cdp.duckdb]; with "
+    "CDP_TARGET=spark the Spark catalog is read instead.",
 )
 def explain(identifier: str, warehouse: Path | None) -> None:
     """Show the person IDENTIFIER (<type>:<value>) resolves to and the links that did it.
@@ -146,15 +147,21 @@ def explain(identifier: str, warehouse: Path | None) -> None:
     """
     from orchestration.identity.explain import explain as explain_identifier
     from orchestration.identity.explain import parse_identifier, render
+    from orchestration.warehouse import open_warehouse
 
     settings = Settings.from_env().with_overrides(warehouse=warehouse)
-    if not settings.warehouse.exists():
+    if settings.engine == "duckdb" and not settings.warehouse.exists():
         raise click.UsageError(f"no warehouse at {settings.warehouse}: run `cdp run` first")
     try:
         asked = parse_identifier(identifier)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="IDENTIFIER") from None
-    click.echo(render(explain_identifier(settings.warehouse, asked)))
+    with open_warehouse(settings, read_only=True) as opened:
+        if not opened.relation_exists("marts.identity_map"):
+            raise click.UsageError(
+                f"no identity map in the {settings.engine} warehouse: run `cdp run` first"
+            )
+        click.echo(render(explain_identifier(opened, asked)))
 
 
 @main.command()

@@ -48,7 +48,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[daily_full_graph, *([hourly_time_sensitive_segments] if hourly else [])],
         sensors=[raw_folder_sensor],
         resources={
-            "warehouse": WarehouseResource(path=str(settings.warehouse), target=settings.target),
+            "warehouse": WarehouseResource(
+                path=str(settings.warehouse),
+                target=settings.target,
+                spark_dir=str(settings.spark_dir),
+            ),
             "raw_folder": RawFolderResource(path=str(settings.raw_dir)),
             "serving_folder": ServingFolderResource(path=str(settings.serving_dir)),
             "settings": SettingsResource.from_settings(settings),

@@ -25,6 +25,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str
     target: str = "dev"
+    # The Spark catalog's folder (CDP_SPARK_DIR); default `spark/` beside `path`.
+    spark_dir: str | None = None
 
     @property
     def engine(self) -> str:
@@ -35,7 +37,10 @@ class WarehouseResource(dg.ConfigurableResource):
         """The Warehouse adapter of the configured engine, released on exit (the file
         lock, or the Spark JVM: the dbt subprocess needs the metastore after us)."""
         if self.engine == "spark":
-            warehouse: Warehouse = SparkWarehouse.open(Settings.from_env())
+            variables = {"CDP_WAREHOUSE": self.path, "CDP_TARGET": self.target}
+            if self.spark_dir:
+                variables["CDP_SPARK_DIR"] = self.spark_dir
+            warehouse: Warehouse = SparkWarehouse.open(Settings.from_env(variables))
         else:
             with self.connect(read_only=read_only) as con:
                 yield DuckDBWarehouse(con, owned=False)

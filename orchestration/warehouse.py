@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -48,8 +48,15 @@ class Warehouse(abc.ABC):
     engine: str
 
     @abc.abstractmethod
-    def read_arrow(self, relation: str, columns: Sequence[str] | None = None) -> pa.Table:
-        """The rows of a relation (all columns, or `columns` in that order)."""
+    def read_arrow(
+        self,
+        relation: str,
+        columns: Sequence[str] | None = None,
+        where: Mapping[str, object] | None = None,
+    ) -> pa.Table:
+        """The rows of a relation (all columns, or `columns` in that order), optionally
+        only those whose columns equal the values of `where` (a list or tuple value means
+        "one of": SQL `in`; an empty one matches nothing). The filter runs in the engine."""
 
     @abc.abstractmethod
     def write_arrow(self, relation: str, table: pa.Table, mode: WriteMode = "replace") -> None:
@@ -144,11 +151,26 @@ class DuckDBWarehouse(Warehouse):
             path.parent.mkdir(parents=True, exist_ok=True)
         return cls(connect_duckdb(path, read_only))
 
-    def read_arrow(self, relation: str, columns: Sequence[str] | None = None) -> pa.Table:
+    def read_arrow(
+        self,
+        relation: str,
+        columns: Sequence[str] | None = None,
+        where: Mapping[str, object] | None = None,
+    ) -> pa.Table:
         selected = ", ".join(_quote(c) for c in columns) if columns else "*"
-        return self.connection.sql(
-            f"select {selected} from {_duckdb_relation(relation)}"
-        ).to_arrow_table()
+        conditions, parameters = [], []
+        for column, value in (where or {}).items():
+            if isinstance(value, list | tuple):
+                marks = ", ".join("?" for _ in value)
+                conditions.append(f"{_quote(column)} in ({marks})" if value else "false")
+                parameters.extend(value)
+            else:
+                conditions.append(f"{_quote(column)} = ?")
+                parameters.append(value)
+        sql = f"select {selected} from {_duckdb_relation(relation)}"
+        if conditions:
+            sql += " where " + " and ".join(conditions)
+        return self.connection.execute(sql, parameters).to_arrow_table()
 
     def write_arrow(self, relation: str, table: pa.Table, mode: WriteMode = "replace") -> None:
         target = _duckdb_relation(relation)
@@ -304,8 +326,20 @@ class SparkWarehouse(Warehouse):
             ]
         )
 
-    def read_arrow(self, relation: str, columns: Sequence[str] | None = None) -> pa.Table:
+    def read_arrow(
+        self,
+        relation: str,
+        columns: Sequence[str] | None = None,
+        where: Mapping[str, object] | None = None,
+    ) -> pa.Table:
+        from pyspark.sql import functions as F
+
         frame = self.session.table(_spark_relation(relation))
+        for column, value in (where or {}).items():
+            if isinstance(value, list | tuple):
+                frame = frame.filter(F.col(f"`{column}`").isin(list(value)))
+            else:
+                frame = frame.filter(F.col(f"`{column}`") == F.lit(value))
         if columns:
             frame = frame.select(*[f"`{c}`" for c in columns])
         return frame.toArrow()
@@ -356,8 +390,9 @@ class SparkWarehouse(Warehouse):
             stop_session()
 
 
-def open_warehouse(settings: Settings) -> Warehouse:
-    """The warehouse the settings name: CDP_TARGET=spark* is Spark, else the DuckDB file."""
+def open_warehouse(settings: Settings, read_only: bool = False) -> Warehouse:
+    """The warehouse the settings name: CDP_TARGET=spark* is Spark, else the DuckDB file
+    (`read_only`: a reader beside a BI tool; Spark's catalog has no such mode)."""
     if settings.engine == "spark":
         return SparkWarehouse.open(settings)
-    return DuckDBWarehouse.open(settings.warehouse)
+    return DuckDBWarehouse.open(settings.warehouse, read_only=read_only)

@@ -1,7 +1,8 @@
 """`cdp explain`: why an identifier belongs to its person, as the links that joined them.
 
-Reads the warehouse read-only: identity_map for the person, int_identity_edges for the
-links applied between its identifiers, identity_conflicts for the links refused.
+Reads the warehouse through the Warehouse adapter (DuckDB or Spark), read-only:
+identity_map for the person, int_identity_edges for the links applied between its
+identifiers, identity_conflicts for the links refused.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import duckdb
+from typing import Any
 
 from orchestration.identifiers import normalize_email, normalize_phone
+from orchestration.warehouse import Warehouse
 
 IDENTIFIER_TYPES = ("anonymous_id", "customer_id", "email", "phone", "contact_id", "device_id")
 
@@ -87,55 +87,87 @@ def shortest_path(start: Node, target: Node, links: list[Link]) -> list[Link] | 
     return None
 
 
-def explain(warehouse: Path, asked: Node) -> Explanation:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        found = con.execute(
-            "select person_id from marts.identity_map "
-            "where identifier_type = ? and identifier_value = ?",
-            list(asked),
-        ).fetchall()
-        if not found:
-            digest = hashlib.sha256(f"{asked[0]}:{asked[1]}".encode()).hexdigest()
-            erased = con.execute(
-                "select count(*) from marts.suppression_list where identifier_hash = ?", [digest]
-            ).fetchall()[0][0]
-            return Explanation(asked=asked, person_id=None, erased=erased > 0)
-        person_id = found[0][0]
-        identifiers = con.execute(
-            "select identifier_type, identifier_value, first_seen_at, last_seen_at, sources, "
-            "is_hub from marts.identity_map where person_id = ? order by first_seen_at, 1, 2",
-            [person_id],
-        ).fetchall()
-        links = con.execute(
-            """
-            select edges.left_type, edges.left_value, edges.right_type, edges.right_value,
-                   edges.rule, edges.tier, edges.evidence_count, edges.first_seen_at
-            from intermediate.int_identity_edges as edges
-            inner join marts.identity_map as left_map
-                on edges.left_type = left_map.identifier_type
-                and edges.left_value = left_map.identifier_value
-            inner join marts.identity_map as right_map
-                on edges.right_type = right_map.identifier_type
-                and edges.right_value = right_map.identifier_value
-            where left_map.person_id = ? and right_map.person_id = ?
-            order by edges.first_seen_at
-            """,
-            [person_id, person_id],
-        ).fetchall()
-        blocked = con.execute(
-            "select left_type, left_value, right_type, right_value, rule, blocked_by "
-            "from marts.identity_conflicts where left_person_id = ? or right_person_id = ? "
-            "order by first_seen_at",
-            [person_id, person_id],
-        ).fetchall()
+IDENTIFIER_COLUMNS = [
+    "identifier_type",
+    "identifier_value",
+    "first_seen_at",
+    "last_seen_at",
+    "sources",
+    "is_hub",
+]
+EDGE_COLUMNS = [
+    "left_type",
+    "left_value",
+    "right_type",
+    "right_value",
+    "rule",
+    "tier",
+    "evidence_count",
+    "first_seen_at",
+]
+CONFLICT_COLUMNS = ["left_type", "left_value", "right_type", "right_value", "rule", "blocked_by"]
+
+
+def explain(warehouse: Warehouse, asked: Node) -> Explanation:
+    """Why `asked` belongs to its person: read through the Warehouse adapter (any engine)."""
+    found = warehouse.read_arrow(
+        "marts.identity_map",
+        ["person_id"],
+        where={"identifier_type": asked[0], "identifier_value": asked[1]},
+    ).column(0)
+    if len(found) == 0:
+        digest = hashlib.sha256(f"{asked[0]}:{asked[1]}".encode()).hexdigest()
+        erased = warehouse.read_arrow(
+            "marts.suppression_list", ["identifier_hash"], where={"identifier_hash": digest}
+        )
+        return Explanation(asked=asked, person_id=None, erased=erased.num_rows > 0)
+    person_id = str(found[0])
+    identifiers = sorted(
+        (
+            tuple(row[column] for column in IDENTIFIER_COLUMNS)
+            for row in warehouse.read_arrow(
+                "marts.identity_map", IDENTIFIER_COLUMNS, where={"person_id": person_id}
+            ).to_pylist()
+        ),
+        key=lambda row: (row[2], row[0], row[1]),
+    )
+    nodes = {(kind, value) for kind, value, *_ in identifiers}
+    # Edges between two of the person's identifiers (the engine narrows by value).
+    candidates = warehouse.read_arrow(
+        "intermediate.int_identity_edges",
+        EDGE_COLUMNS,
+        where={"left_value": sorted({value for _, value in nodes})},
+    ).to_pylist()
+    links = sorted(
+        (
+            Link(
+                (row["left_type"], row["left_value"]),
+                (row["right_type"], row["right_value"]),
+                row["rule"],
+                row["tier"],
+                row["evidence_count"],
+                row["first_seen_at"],
+            )
+            for row in candidates
+            if (row["left_type"], row["left_value"]) in nodes
+            and (row["right_type"], row["right_value"]) in nodes
+        ),
+        key=lambda link: (link.first_seen_at, link.left, link.right, link.rule),
+    )
+    blocked_rows: dict[tuple[Any, ...], Any] = {}
+    for side in ("left_person_id", "right_person_id"):
+        for row in warehouse.read_arrow(
+            "marts.identity_conflicts",
+            [*CONFLICT_COLUMNS, "first_seen_at"],
+            where={side: person_id},
+        ).to_pylist():
+            blocked_rows[tuple(row[column] for column in CONFLICT_COLUMNS)] = row["first_seen_at"]
+    blocked = [row for row, _ in sorted(blocked_rows.items(), key=lambda item: (item[1], item[0]))]
     return Explanation(
         asked=asked,
         person_id=person_id,
         identifiers=identifiers,
-        links=[
-            Link((lt, lv), (rt, rv), rule, tier, evidence, seen)
-            for lt, lv, rt, rv, rule, tier, evidence, seen in links
-        ],
+        links=links,
         blocked=blocked,
     )
 

@@ -5,7 +5,6 @@ deterministic, and a test in tests/generate/ holds seeds/ equal to its output).
 """
 
 import hashlib
-from pathlib import Path
 
 import pytest
 
@@ -150,10 +149,11 @@ def test_identity_health_reports_no_person_over_a_limit(demo_db):
     assert rows == {"customer_id": 0}
 
 
-def test_explain_shows_the_path_from_a_browser_to_a_guest_order_email(truth, demo_build):
+def test_explain_shows_the_path_from_a_browser_to_a_guest_order_email(truth, demo_db):
     chain = truth["traps"]["multi_hop_chain"]
     explanation = explain(
-        Path(demo_build.warehouse), parse_identifier(f"anonymous_id:{chain['anonymous_id']}")
+        DuckDBWarehouse(demo_db, owned=False),
+        parse_identifier(f"anonymous_id:{chain['anonymous_id']}"),
     )
     path = explanation.path_to(("email", chain["guest_email"]))
     assert path is not None
@@ -164,10 +164,10 @@ def test_explain_shows_the_path_from_a_browser_to_a_guest_order_email(truth, dem
     assert chain["guest_email"] in text
 
 
-def test_explain_says_an_erased_identifier_is_erased(truth, demo_build):
+def test_explain_says_an_erased_identifier_is_erased(truth, demo_db):
     entry = next(e for e in truth["traps"]["erased"] if e["subject_type"] == "email")
     explanation = explain(
-        Path(demo_build.warehouse), parse_identifier(f"email:{entry['subject_id']}")
+        DuckDBWarehouse(demo_db, owned=False), parse_identifier(f"email:{entry['subject_id']}")
     )
     assert explanation.person_id is None
     assert explanation.erased

@@ -89,6 +89,16 @@ def test_relation_exists_and_columns_name_the_engine_types(warehouse: Warehouse)
     assert [kind.replace(" ", "") for kind in columns.values()] == expected
 
 
+def test_read_arrow_filters_by_equal_values_and_lists_in_the_engine(warehouse: Warehouse) -> None:
+    warehouse.write_arrow("parity.filtered", SAMPLE)
+    read = warehouse.read_arrow
+    assert read("parity.filtered", ["name"], where={"name": "bob"}).to_pylist() == [{"name": "bob"}]
+    both = read("parity.filtered", ["name"], where={"name": ["ann", "bob", "zed"]})
+    assert sorted(both.column("name").to_pylist()) == ["ann", "bob"]
+    assert read("parity.filtered", ["name"], where={"name": "ann", "count": 2}).num_rows == 0
+    assert read("parity.filtered", ["name"], where={"name": []}).num_rows == 0
+
+
 def test_list_relations_names_a_schemas_tables_and_nothing_for_a_missing_schema(
     warehouse: Warehouse,
 ) -> None:

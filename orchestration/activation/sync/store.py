@@ -21,7 +21,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from orchestration.activation.destinations.base import Batch, MatchKey, Member, Operation
 from orchestration.activation.sync.plan import PlannedBatch, PlannedRow, StateRow
@@ -144,8 +143,8 @@ def read_members(
 ) -> list[Member]:
     """The members of `segment` allowed to go to `destination`, by person id, read from
     `audience_payloads` through the Warehouse adapter (whichever engine built it)."""
-    table = payloads.read_arrow(PAYLOADS_TABLE, MEMBER_COLUMNS).filter(
-        (pc.field("segment_name") == segment) & (pc.field("destination") == destination)
+    table = payloads.read_arrow(
+        PAYLOADS_TABLE, MEMBER_COLUMNS, where={"segment_name": segment, "destination": destination}
     )
     members = []
     for row in sorted(table.to_pylist(), key=lambda row: row["person_id"]):
