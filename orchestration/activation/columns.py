@@ -4,8 +4,8 @@ Read from the dbt manifest: the marts have enforced contracts (dbt_project.yml),
 documented columns and `data_type`s of `customer_profiles`, `fct_events` and
 `account_profiles` are exactly the columns of the tables dbt builds, and they are known
 before anything runs (`cdp run` and the Dagster code location refuse a bad segment at
-load time). `from_connection` reads the same from a DuckDB warehouse (tests use it on
-small hand-made files).
+load time). `from_warehouse` reads the same through the Warehouse adapter (tests use it
+on small hand-made files).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import duckdb
-
 from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.warehouse import Warehouse
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 MARTS_SCHEMA = "marts"
@@ -126,13 +125,12 @@ class WarehouseSchema:
         return cls.from_columns(rows, source=str(manifest_path))
 
     @classmethod
-    def from_connection(cls, con: duckdb.DuckDBPyConnection) -> WarehouseSchema:
-        """The rule tables as they are in a DuckDB warehouse (schema `marts`)."""
-        placeholders = ", ".join("?" for _ in RULE_TABLES)
-        rows = con.execute(
-            "select table_name, column_name, data_type from information_schema.columns "
-            f"where table_schema = ? and table_name in ({placeholders}) "
-            "order by table_name, ordinal_position",
-            [MARTS_SCHEMA, *RULE_TABLES],
-        ).fetchall()
+    def from_warehouse(cls, warehouse: Warehouse) -> WarehouseSchema:
+        """The rule tables as they are in a warehouse (schema `marts`, any engine)."""
+        rows = [
+            (table, name, data_type)
+            for table in RULE_TABLES
+            if warehouse.relation_exists(f"{MARTS_SCHEMA}.{table}")
+            for name, data_type in warehouse.columns(f"{MARTS_SCHEMA}.{table}").items()
+        ]
         return cls.from_columns(rows, source="the warehouse")

@@ -17,6 +17,7 @@ import yaml
 from orchestration.activation.columns import WarehouseSchema
 from orchestration.activation.model import SegmentDefinition
 from orchestration.activation.segment_files import load_segment_definitions
+from orchestration.warehouse import DuckDBWarehouse
 
 AS_OF = dt.datetime(2026, 3, 1, 12, 0)
 
@@ -135,7 +136,7 @@ def write_segment(directory: Path, document: Mapping[str, Any], suffix: str = ".
 
 def load_segments(directory: Path, con: duckdb.DuckDBPyConnection) -> dict[str, SegmentDefinition]:
     """The segments in `directory`, validated against the warehouse behind `con`."""
-    schema = WarehouseSchema.from_connection(con)
+    schema = WarehouseSchema.from_warehouse(DuckDBWarehouse(con, owned=False))
     return {
         definition.name: definition
         for definition in load_segment_definitions(directory, schema=schema)

@@ -15,6 +15,7 @@ from orchestration.activation.segment_files import (
     SegmentDefinitionError,
     load_segment_definitions,
 )
+from orchestration.warehouse import DuckDBWarehouse
 
 from .segment_warehouse import build_warehouse, segment_yaml, write_segment
 
@@ -25,7 +26,7 @@ def schema(tmp_path_factory: pytest.TempPathFactory) -> WarehouseSchema:
     path = build_warehouse(tmp_path_factory.mktemp("segments") / "tiny.duckdb")
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return WarehouseSchema.from_connection(con)
+        return WarehouseSchema.from_warehouse(DuckDBWarehouse(con, owned=False))
     finally:
         con.close()
 
@@ -84,14 +85,14 @@ def test_an_unknown_column_names_the_file_the_rule_path_and_the_closest_column(t
 def test_a_string_compared_to_a_number_column_is_a_type_mismatch(tmp_path, schema):
     message = rule_error(tmp_path, schema, {"trait": "order_count", "at_least": "5"})
     assert message == (
-        "segments/lapsed.yml: rule.at_least: 'order_count' is a number (BIGINT): the value "
+        "segments/lapsed.yml: rule.at_least: 'order_count' is a number (bigint): the value "
         "must be a number, got '5'"
     )
 
 
 def test_a_number_compared_to_a_text_column_is_a_type_mismatch(tmp_path, schema):
     message = rule_error(tmp_path, schema, {"trait": "country", "in": ["US", 49]})
-    assert "segments/lapsed.yml: rule.in[1]: 'country' is text (VARCHAR)" in message
+    assert "segments/lapsed.yml: rule.in[1]: 'country' is text (varchar)" in message
     assert "got the number 49" in message
 
 
@@ -99,7 +100,7 @@ def test_a_date_window_on_a_column_that_is_not_a_timestamp_is_refused(tmp_path, 
     message = rule_error(tmp_path, schema, {"trait": "order_count", "within": "30 days"})
     assert message.startswith(
         "segments/lapsed.yml: rule.within: 'within' does not apply to 'order_count', which is "
-        "a number (BIGINT)"
+        "a number (bigint)"
     )
 
 
@@ -108,7 +109,7 @@ def test_ordering_a_boolean_is_refused_and_a_timestamp_needs_a_date_value(tmp_pa
         tmp_path, schema, {"trait": "is_known", "greater_than": True}
     )
     message = rule_error(tmp_path, schema, {"trait": "last_order_at", "at_least": "yesterday"})
-    assert "rule.at_least: 'last_order_at' is a timestamp (TIMESTAMP)" in message
+    assert "rule.at_least: 'last_order_at' is a timestamp (timestamp)" in message
 
 
 def test_an_unknown_operator_suggests_the_closest_one(tmp_path, schema):
