@@ -69,9 +69,9 @@ def spark_run(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Pa
         text=True,
     )
     summary_file = build_dir / check.DEMO_SUMMARY
-    assert completed.returncode == 0 and summary_file.exists(), (
-        completed.stdout[-8000:] + completed.stderr[-4000:]
-    )
+    output = completed.stdout[-8000:] + completed.stderr[-4000:]
+    assert completed.returncode == 0, output
+    assert summary_file.exists(), output
     return build_dir
 
 
