@@ -51,6 +51,8 @@ class TableCounts:
     quarantined: int = 0
     files_loaded: int = 0
     files_skipped: int = 0
+    # New files without rows (0 bytes, blank, a header only): empty batches, not errors.
+    files_empty: int = 0
 
 
 @dataclass
@@ -97,9 +99,10 @@ class RunSummary:
                 f"  {'raw table':<20} {'loaded':>10} {'quarantined':>12} {'new files':>10}"
             )
             for table, counts in sorted(self.tables.items()):
+                empty = f" ({counts.files_empty} empty)" if counts.files_empty else ""
                 lines.append(
                     f"  {table:<20} {counts.loaded:>10,} {counts.quarantined:>12,} "
-                    f"{counts.files_loaded:>10}"
+                    f"{counts.files_loaded + counts.files_empty:>10}{empty}"
                 )
         lines.append("")
         lines.append(
@@ -160,6 +163,7 @@ def summarise(result: dg.ExecuteInProcessResult, settings: Settings, seconds: fl
                 quarantined=int(metadata["rows_quarantined"]),
                 files_loaded=int(metadata["files_loaded"]),
                 files_skipped=int(metadata["files_skipped"]),
+                files_empty=int(metadata.get("files_empty", 0)),
             )
         elif str(metadata.get("dagster_dbt/unique_id", metadata.get("unique_id"))).startswith(
             "model."

@@ -170,7 +170,7 @@ class DuckDBWarehouse(Warehouse):
         sql = f"select {selected} from {_duckdb_relation(relation)}"
         if conditions:
             sql += " where " + " and ".join(conditions)
-        return self.connection.execute(sql, parameters).to_arrow_table()
+        return self.connection.sql(sql, params=parameters).to_arrow_table()
 
     def write_arrow(self, relation: str, table: pa.Table, mode: WriteMode = "replace") -> None:
         target = _duckdb_relation(relation)

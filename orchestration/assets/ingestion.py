@@ -31,6 +31,7 @@ def load_metadata(report: TableLoad, total_rows: int) -> dict[str, dg.MetadataVa
         "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
         "files_loaded": dg.MetadataValue.int(report.files_loaded),
         "files_skipped": dg.MetadataValue.int(report.files_skipped),
+        "files_empty": dg.MetadataValue.int(report.files_empty),
         "dagster/row_count": dg.MetadataValue.int(total_rows),
         "unknown_columns": dg.MetadataValue.text(", ".join(report.unknown_columns) or "none"),
         "missing_columns": dg.MetadataValue.text(", ".join(report.missing_columns) or "none"),

@@ -15,6 +15,7 @@ rows loaded + rows quarantined.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -205,7 +206,7 @@ def typing_query(table: Table, sources: dict[str, list[str]], record_sql: str, j
 @dataclass
 class FileLoad:
     path: str
-    status: str  # loaded | skipped
+    status: str  # loaded | skipped | empty (no rows: 0 bytes, blank, or a header only)
     rows_loaded: int = 0
     rows_quarantined: int = 0
     unknown_columns: list[str] = field(default_factory=list)
@@ -233,6 +234,10 @@ class TableLoad:
     @property
     def files_skipped(self) -> int:
         return sum(file.status == "skipped" for file in self.files)
+
+    @property
+    def files_empty(self) -> int:
+        return sum(file.status == "empty" for file in self.files)
 
     @property
     def unknown_columns(self) -> list[str]:
@@ -329,6 +334,50 @@ def _chunks_and_mapping(
     return chunks, mapping.sources, record_sql, mapping.unknown, mapping.missing
 
 
+BLANK_CHECK_BYTES = 1 << 16
+
+
+def is_blank(path: Path) -> bool:
+    """0 bytes, or only whitespace (compressed files: once decompressed). Only small files
+    are read to decide: a file of rows is never blank."""
+    if path.stat().st_size == 0:
+        return True
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            head = handle.read(BLANK_CHECK_BYTES + 1)
+    except (OSError, EOFError):
+        return False  # an unreadable file: its reader reports why
+    return len(head) <= BLANK_CHECK_BYTES and not head.strip()
+
+
+def _record_file(
+    warehouse: Warehouse,
+    table: Table,
+    rel_path: str,
+    sha: str,
+    fmt: str,
+    result: FileLoad,
+    loaded_at: datetime,
+) -> None:
+    """The ledger row that marks a file as loaded (written after its rows)."""
+    ledger = pa.table(
+        {
+            "table_name": [table.name],
+            "file_path": [rel_path],
+            "content_sha256": [sha],
+            "file_format": [fmt],
+            "rows_loaded": [result.rows_loaded],
+            "rows_quarantined": [result.rows_quarantined],
+            "unknown_columns": [result.unknown_columns],
+            "missing_columns": [result.missing_columns],
+            "loaded_at": [loaded_at],
+        },
+        schema=LOADED_FILES_SCHEMA,
+    )
+    warehouse.write_arrow(f"{RAW_SCHEMA}._loaded_files", ledger, mode="append")
+
+
 def load_file(
     warehouse: Warehouse,
     con: duckdb.DuckDBPyConnection,
@@ -347,6 +396,13 @@ def load_file(
         return FileLoad(rel_path, "skipped")
     fmt = file_format(path)
     assert fmt is not None
+    if is_blank(path):
+        # An empty batch (a 0-byte or whitespace-only file: an export with nothing new),
+        # not an error: recorded in the ledger like any file, so it is not read again.
+        empty = FileLoad(rel_path, "empty")
+        _record_file(warehouse, table, rel_path, sha, fmt, empty, loaded_at)
+        loaded.add((rel_path, sha))
+        return empty
     result = FileLoad(rel_path, "loaded")
     target = f"{RAW_SCHEMA}.{table.name}"
     columns = ", ".join(quote_identifier(name) for name in table.columns)
@@ -398,22 +454,10 @@ def load_file(
             unknown = sorted(unknown_keys - known)
             missing = []
         result.unknown_columns, result.missing_columns = unknown, missing
+        if result.rows_loaded + result.rows_quarantined == 0:
+            result.status = "empty"  # a header only, or a Parquet file without rows
         # Last: the file counts as loaded only once its rows are in (no transaction on Spark).
-        ledger = pa.table(
-            {
-                "table_name": [table.name],
-                "file_path": [rel_path],
-                "content_sha256": [sha],
-                "file_format": [fmt],
-                "rows_loaded": [result.rows_loaded],
-                "rows_quarantined": [result.rows_quarantined],
-                "unknown_columns": [result.unknown_columns],
-                "missing_columns": [result.missing_columns],
-                "loaded_at": [loaded_at],
-            },
-            schema=LOADED_FILES_SCHEMA,
-        )
-        warehouse.write_arrow(f"{RAW_SCHEMA}._loaded_files", ledger, mode="append")
+        _record_file(warehouse, table, rel_path, sha, fmt, result, loaded_at)
     loaded.add((rel_path, sha))
     return result
 

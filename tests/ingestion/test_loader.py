@@ -337,6 +337,43 @@ def test_a_missing_table_is_an_empty_source(raw_dir, con):
     assert rows(con, "select count(*) from raw.crm_deals")[0][0] == 0
 
 
+def test_empty_files_are_empty_batches_not_errors_and_are_not_read_again(raw_dir, con):
+    folder = raw_dir / "shop_orders"
+    write_csv(
+        folder / "a_rows.csv", ORDER_HEADER, [["1", "", "", "paid", "USD", "1", "2026-01-01"]]
+    )
+    write_csv(folder / "b_header_only.csv", ORDER_HEADER, [])
+    (folder / "c_zero_bytes.csv").write_bytes(b"")
+    (folder / "d_blank.csv").write_text("\n  \r\n\t\n")
+    with gzip.open(folder / "e_blank.csv.gz", "wb") as handle:
+        handle.write(b"\n\n")
+    report = load_table(con, raw_dir, "shop_orders")
+    assert report.errors == []
+    assert {file.path: file.status for file in report.files} == {
+        "shop_orders/a_rows.csv": "loaded",
+        "shop_orders/b_header_only.csv": "empty",
+        "shop_orders/c_zero_bytes.csv": "empty",
+        "shop_orders/d_blank.csv": "empty",
+        "shop_orders/e_blank.csv.gz": "empty",
+    }
+    assert (report.files_loaded, report.files_empty, report.rows_loaded) == (1, 4, 1)
+    assert rows(con, "select count(*) from raw._loaded_files")[0][0] == 5
+    again = load_table(con, raw_dir, "shop_orders")
+    assert (again.files_skipped, again.files_empty, again.errors) == (5, 0, [])
+
+
+def test_an_empty_jsonl_or_parquet_file_is_an_empty_batch(raw_dir, con):
+    (raw_dir / "events").mkdir()
+    (raw_dir / "events" / "a.jsonl").write_text("\n")
+    pq.write_table(
+        pa.table({"order_id": pa.array([], pa.string())}), raw_dir / "shop_orders.parquet"
+    )
+    for table in ("events", "shop_orders"):
+        report = load_table(con, raw_dir, table)
+        assert report.errors == []
+        assert [file.status for file in report.files] == ["empty"]
+
+
 def test_a_file_that_cannot_be_parsed_is_reported_by_name_and_other_files_still_load(raw_dir, con):
     write_csv(
         raw_dir / "shop_orders" / "a_good.csv",

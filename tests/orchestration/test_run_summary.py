@@ -14,6 +14,7 @@ def a_failed_run() -> RunSummary:
         tables={
             "events": TableCounts(loaded=10, quarantined=2, files_loaded=1, files_skipped=3),
             "consent": TableCounts(),
+            "fx_rates": TableCounts(files_loaded=1, files_empty=2),
         },
         models=4,
         checks_passed=7,
@@ -39,3 +40,8 @@ def test_a_summary_without_a_log_file_keeps_none():
     summary = RunSummary(success=True, seconds=1.0, warehouse=Path("w.duckdb"))
     assert RunSummary.from_json(summary.to_json()) == summary
     assert RunSummary.from_json(summary.to_json()).log_file is None
+
+
+def test_empty_files_are_counted_as_new_files_and_named_empty():
+    line = next(line for line in a_failed_run().render().splitlines() if "fx_rates" in line)
+    assert line.split()[1:] == ["0", "0", "3", "(2", "empty)"]
