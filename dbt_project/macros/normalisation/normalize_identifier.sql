@@ -1,9 +1,9 @@
-{# An identifier's normal form by its type: email and phone normalised, other ids trimmed; NULL for placeholders. #}
+{# An identifier's normal form by its type: email and phone normalised, other ids through clean_id (trimmed); NULL for placeholders. #}
 {% macro normalize_identifier(type_expression, value_expression) -%}
     case {{ type_expression }}
         when 'email' then {{ cdp.normalize_email(value_expression) }}
         when 'phone' then {{ cdp.normalize_phone(value_expression) }}
-        else {{ cdp.clean_text(value_expression) }}
+        else {{ cdp.clean_id(value_expression) }}
     end
 {%- endmacro %}
 

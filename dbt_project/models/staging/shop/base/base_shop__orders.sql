@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         nullif(trim(cast(order_id as {{ dbt.type_string() }})), '') as order_id,
-        {{ cdp.clean_text('customer_id') }} as customer_id,
+        {{ cdp.clean_id('customer_id') }} as customer_id,
         {{ cdp.normalize_email('email') }} as email,
         -- Orders carry no country: a national number is read with cdp_default_country.
         {{ cdp.normalize_phone('phone') }} as phone,

@@ -10,9 +10,9 @@ renamed as (
         lower({{ cdp.clean_text('type') }}) as event_type,
         {{ cdp.clean_text('event') }} as event_name,
         -- SDK bugs send 'undefined' / 'null' as ids: placeholders never identify anyone.
-        {{ cdp.clean_text('anonymous_id') }} as anonymous_id,
-        {{ cdp.clean_text('user_id') }} as user_id,
-        {{ cdp.clean_text('previous_id') }} as previous_id,
+        {{ cdp.clean_id('anonymous_id') }} as anonymous_id,
+        {{ cdp.clean_id('user_id') }} as user_id,
+        {{ cdp.clean_id('previous_id') }} as previous_id,
         lower({{ cdp.clean_text('source') }}) as event_source,
         {{ cdp.to_utc_timestamp('timestamp') }} as event_timestamp,
         {{ cdp.to_utc_timestamp('sent_at') }} as sent_at,
@@ -62,7 +62,7 @@ parsed as (
         {{ cdp.json_value('context', '$.campaign.name') }} as utm_campaign,
         {{ cdp.json_value('context', '$.campaign.term') }} as utm_term,
         {{ cdp.json_value('context', '$.campaign.content') }} as utm_content,
-        {{ cdp.clean_text(cdp.json_value('context', '$.device.id')) }} as device_id,
+        {{ cdp.clean_id(cdp.json_value('context', '$.device.id')) }} as device_id,
         lower({{ cdp.json_value('context', '$.device.type') }}) as device_type,
         {{ cdp.json_value('context', '$.userAgent') }} as user_agent,
         coalesce(
