@@ -86,6 +86,34 @@ class Warehouse(abc.ABC):
     def create_table(self, relation: str, schema: pa.Schema) -> None:
         """Create an empty table with these Arrow-typed columns, unless it exists."""
 
+    @abc.abstractmethod
+    def read_query(self, sql: str) -> pa.Table:
+        """The rows of a SELECT in the engine's SQL (the GX suites' reads: portable SQL)."""
+
+    @abc.abstractmethod
+    def dataframe(self, sql: str):  # type: ignore[no-untyped-def]
+        """The rows of a SELECT as the frame GX validates on this engine: a pandas
+        DataFrame on DuckDB, a (lazy) Spark DataFrame on Spark."""
+
+    @abc.abstractmethod
+    def list_relations(self, schema: str) -> list[str]:
+        """The names (no schema) of the tables and views in `schema`, sorted; [] when the
+        schema does not exist."""
+
+    @abc.abstractmethod
+    def create_temp_view(self, name: str, sql: str) -> str:
+        """A view of the SELECT that lives as long as this session; returns the relation
+        to read it by (`temp.name` on DuckDB, `global_temp.name` on Spark)."""
+
+    @abc.abstractmethod
+    def quote(self, identifier: str) -> str:
+        """An identifier quoted for the engine's SQL."""
+
+    @property
+    @abc.abstractmethod
+    def query_errors(self) -> tuple[type[BaseException], ...]:
+        """What a query that cannot run raises (bad SQL, a missing table or column)."""
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """All-or-nothing where the engine has transactions (DuckDB); else a plain block,
@@ -231,6 +259,33 @@ class DuckDBWarehouse(Warehouse):
         self.connection.execute(
             f"create table if not exists {_duckdb_relation(relation)} ({columns})"
         )
+
+    def read_query(self, sql: str) -> pa.Table:
+        return self.connection.sql(sql).to_arrow_table()
+
+    def dataframe(self, sql: str):  # type: ignore[no-untyped-def]
+        # DuckDB's own conversion (decimals as floats), as GX's pandas engine expects.
+        return self.connection.execute(sql).df()
+
+    def list_relations(self, schema: str) -> list[str]:
+        rows = self.connection.execute(
+            "select table_name from duckdb_tables() where schema_name = ? "
+            "union select view_name from duckdb_views() where schema_name = ? "
+            "order by 1",
+            [schema, schema],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def create_temp_view(self, name: str, sql: str) -> str:
+        self.connection.execute(f"create or replace temp view {_quote(name)} as {sql}")
+        return f"temp.{name}"
+
+    def quote(self, identifier: str) -> str:
+        return _quote(identifier)
+
+    @property
+    def query_errors(self) -> tuple[type[BaseException], ...]:
+        return (duckdb.Error,)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -382,6 +437,38 @@ class SparkWarehouse(Warehouse):
         self.session.sql(
             f"create table if not exists {_spark_relation(relation)} ({columns}) using parquet"
         )
+
+    def read_query(self, sql: str) -> pa.Table:
+        return self.session.sql(sql).toArrow()
+
+    def dataframe(self, sql: str):  # type: ignore[no-untyped-def]
+        return self.session.sql(sql)
+
+    def to_dataframe(self, table: pa.Table):  # type: ignore[no-untyped-def]
+        """A Spark DataFrame of Arrow rows (NULLs stay NULL), typed by the Arrow schema."""
+        return self._frame(table)
+
+    def list_relations(self, schema: str) -> list[str]:
+        if not self.session.catalog.databaseExists(schema):
+            return []
+        return sorted(
+            table.name for table in self.session.catalog.listTables(schema) if not table.isTemporary
+        )
+
+    def create_temp_view(self, name: str, sql: str) -> str:
+        # Global: other sessions of the application (a GX batch) see it too.
+        self.session.sql(sql).createOrReplaceGlobalTempView(name)
+        return f"global_temp.{name}"
+
+    def quote(self, identifier: str) -> str:
+        return "`" + identifier.replace("`", "``") + "`"
+
+    @property
+    def query_errors(self) -> tuple[type[BaseException], ...]:
+        from py4j.protocol import Py4JJavaError
+        from pyspark.errors import PySparkException
+
+        return (PySparkException, Py4JJavaError)
 
     def close(self) -> None:
         if self._owned:

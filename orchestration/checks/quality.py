@@ -140,14 +140,14 @@ def run_suite(
     run_time = dt.datetime.now(dt.UTC)
     docs = DataDocs.for_folder(config.data_docs_dir)
     runs = []
-    with warehouse.connect() as con:
+    with warehouse.open() as adapter:
         for target in suite.targets:
             key = _asset_key(target.asset_key)
             names = {check.name for check in selected if check.asset_key == key}
             if not names:
                 continue
             run = validate_target(
-                con,
+                adapter,
                 docs,
                 suite,
                 target,
@@ -156,7 +156,7 @@ def run_suite(
                 raw_schema=config.raw_schema,
                 names=names,
             )
-            write_results(con, [o.result_row(run_id, run_time) for o in run.outcomes])
+            write_results(adapter, [o.result_row(run_id, run_time) for o in run.outcomes])
             runs.append(run)
     identifiers = [i for run in runs for i in (run.validation_id, run.suite_id) if i is not None]
     if identifiers:

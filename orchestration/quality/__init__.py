@@ -1,5 +1,6 @@
 """Data quality with Great Expectations: suites declared in YAML (`suites/<layer>/*.yml`),
-validated on frames read from DuckDB, results kept in `quality.gx_validation_results`,
+validated on frames read through the Warehouse adapter (pandas from DuckDB, Spark
+DataFrames on Spark), results kept in `quality.gx_validation_results`,
 rendered as GX Data Docs. The Dagster asset checks that run them are in
 `orchestration/checks/quality.py`; the policy is in docs/data-quality.md.
 

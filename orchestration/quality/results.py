@@ -8,30 +8,37 @@ import datetime as dt
 import decimal
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
+import pyarrow as pa
+
+from orchestration.warehouse import Warehouse
 
 RESULTS_SCHEMA = "quality"
 RESULTS_TABLE = f"{RESULTS_SCHEMA}.gx_validation_results"
 
-_DDL = f"""
-create table if not exists {RESULTS_TABLE} (
-    run_id varchar not null,          -- the Dagster run
-    validated_at timestamp not null,  -- UTC
-    suite varchar not null,           -- suite file id, e.g. raw/latest_load
-    asset_key varchar not null,       -- the guarded asset, e.g. raw/events
-    expectation varchar not null,     -- = the Dagster check name
-    expectation_type varchar not null,
-    severity varchar not null,        -- warn | error
-    blocking boolean not null,
-    success boolean not null,
-    observed_value varchar,           -- JSON
-    details varchar                   -- JSON: kwargs, GX result, sample, error
+# Written through the Warehouse adapter (DuckDB or Spark), so no NOT NULL constraints:
+# every column but observed_value and details is always filled.
+RESULTS_COLUMNS = pa.schema(
+    [
+        ("run_id", pa.string()),  # the Dagster run
+        ("validated_at", pa.timestamp("us")),  # UTC
+        ("suite", pa.string()),  # suite file id, e.g. raw/latest_load
+        ("asset_key", pa.string()),  # the guarded asset, e.g. raw/events
+        ("expectation", pa.string()),  # = the Dagster check name
+        ("expectation_type", pa.string()),
+        ("severity", pa.string()),  # warn | error
+        ("blocking", pa.bool_()),
+        ("success", pa.bool_()),
+        ("observed_value", pa.string()),  # JSON
+        ("details", pa.string()),  # JSON: kwargs, GX result, sample, error
+    ]
 )
-"""
+# Values pasted into the look-up of the previous run: ids, keys and check names.
+_LITERAL_SAFE = re.compile(r"^[A-Za-z0-9_./:-]+$")
 
 
 @dataclass(frozen=True)
@@ -83,41 +90,50 @@ def dumps(value: Any) -> str:
     return json.dumps(to_jsonable(value), sort_keys=True)
 
 
-def ensure_results_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"create schema if not exists {RESULTS_SCHEMA}")
-    con.execute(_DDL)
+def ensure_results_table(warehouse: Warehouse) -> None:
+    warehouse.create_schema(RESULTS_SCHEMA)
+    warehouse.create_table(RESULTS_TABLE, RESULTS_COLUMNS)
 
 
-def write_results(con: duckdb.DuckDBPyConnection, rows: Sequence[ResultRow]) -> None:
-    """Append the rows in one transaction (created if missing)."""
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def write_results(warehouse: Warehouse, rows: Sequence[ResultRow]) -> None:
+    """Append the rows (the table is created if missing)."""
     if not rows:
         return
-    ensure_results_table(con)
-    con.executemany(
-        f"insert into {RESULTS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ensure_results_table(warehouse)
+    table = pa.Table.from_pylist(
         [
-            [
-                row.run_id,
-                row.validated_at.astimezone(dt.UTC).replace(tzinfo=None)
-                if row.validated_at.tzinfo
-                else row.validated_at,
-                row.suite,
-                row.asset_key,
-                row.expectation,
-                row.expectation_type,
-                row.severity,
-                row.blocking,
-                row.success,
-                dumps(row.observed_value),
-                dumps(row.details),
-            ]
+            {
+                "run_id": row.run_id,
+                "validated_at": _naive_utc(row.validated_at),
+                "suite": row.suite,
+                "asset_key": row.asset_key,
+                "expectation": row.expectation,
+                "expectation_type": row.expectation_type,
+                "severity": row.severity,
+                "blocking": row.blocking,
+                "success": row.success,
+                "observed_value": dumps(row.observed_value),
+                "details": dumps(row.details),
+            }
             for row in rows
         ],
+        schema=RESULTS_COLUMNS,
     )
+    warehouse.write_arrow(RESULTS_TABLE, table, mode="append")
+
+
+def _literal(value: str) -> str:
+    if not _LITERAL_SAFE.match(value):
+        raise ValueError(f"{value!r} cannot be pasted into the results look-up")
+    return f"'{value}'"
 
 
 def previous_observed(
-    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     *,
     suite: str,
     asset_key: str,
@@ -127,21 +143,18 @@ def previous_observed(
 ) -> tuple[str, Any] | None:
     """(run_id, observed value) of the latest earlier validation of this check, or None
     on the first run (no table yet, or no row)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = ? and table_name = 'gx_validation_results'",
-        [RESULTS_SCHEMA],
-    ).fetchall()[0][0]
-    if not exists:
+    if not warehouse.relation_exists(RESULTS_TABLE):
         return None
-    rows = con.execute(
+    passing = " and success" if passing_only else ""
+    rows = warehouse.read_query(
         f"""select run_id, observed_value from {RESULTS_TABLE}
-            where suite = ? and asset_key = ? and expectation = ? and run_id <> ?
-              and (success or not ?)
+            where suite = {_literal(suite)} and asset_key = {_literal(asset_key)}
+              and expectation = {_literal(expectation)} and run_id <> {_literal(run_id)}
+              {passing}
             order by validated_at desc
-            limit 1""",
-        [suite, asset_key, expectation, run_id, passing_only],
-    ).fetchall()
+            limit 1"""
+    ).to_pylist()
     if not rows:
         return None
-    return rows[0][0], json.loads(rows[0][1]) if rows[0][1] is not None else None
+    observed = rows[0]["observed_value"]
+    return rows[0]["run_id"], json.loads(observed) if observed is not None else None

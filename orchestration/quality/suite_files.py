@@ -1,7 +1,8 @@
 """The suite files: schema, loading and validation (no Great Expectations import).
 
 A suite file `suites/<layer>/<name>.yml` names the asset(s) it guards, how to read the
-data to validate from DuckDB (a table or a query, sampled when large) and a list of
+data to validate from the warehouse (a table or a query in SQL that DuckDB and Spark both
+run, sampled when large) and a list of
 expectations: a GX expectation type with its kwargs, or a `band` against the previous
 run's observed values. Each expectation becomes one Dagster asset check on each guarded
 asset, with its own severity (warn | error) and blocking flag.
@@ -26,6 +27,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+import jinja2
+import jinja2.meta
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -36,9 +39,7 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 ASSET_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*(/\*)?$")
 # The last part of a key pattern: any one key part (segments/* guards segments/<name>).
 WILDCARD = "*"
-# `{{ name }}` in SQL; double braces so that SQL's own braces (structs, regex counts) stay.
-TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-# Filled in for every asset: the asset key's first and last parts (the DuckDB schema and
+# Filled in for every asset: the asset key's first and last parts (the warehouse schema and
 # table of raw and dbt assets) and the schema the raw tables live in (CDP_RAW_SCHEMA).
 BUILTIN_PARAMETERS = frozenset({"schema", "name", "raw_schema"})
 # GX's own syntax for a value supplied at validation time (expectation_parameters).
@@ -63,8 +64,9 @@ class ReadSpec(_Strict):
     columns: list[str] | None = None
     where: str | None = None
     query: str | None = None
-    # Reservoir sample of this many rows when the relation is larger; null = every row.
-    # Aggregates that must be exact belong in a `query` (computed by DuckDB).
+    # A repeatable sample of this many rows (smallest row hash) when the relation is
+    # larger; null = every row.
+    # Aggregates that must be exact belong in a `query` (computed by the warehouse).
     sample_rows: int | None = Field(default=100_000, ge=1)
 
     @model_validator(mode="after")
@@ -219,23 +221,54 @@ def gx_expectation_types() -> frozenset[str]:
     return frozenset(path.stem for path in core.glob("expect_*.py"))
 
 
-def template_names(text: str) -> set[str]:
-    return set(TEMPLATE.findall(text))
+class Sql(str):
+    """SQL text a template helper produced (`ident`, `hours_between`): pasted as it is."""
 
 
-def render_template(text: str, values: Mapping[str, Any]) -> str:
-    """Fill `{{ name }}` placeholders; values must be identifier-like (they go into SQL)."""
+# Functions the suites' SQL templates may call; the read fills them in per engine
+# (orchestration/quality/frames.py, `sql_helpers`), so one template runs on DuckDB and on
+# Spark. See docs/data-quality.md, "Writing the read".
+TEMPLATE_HELPERS = frozenset({"columns", "ident", "hours_between", "array_head"})
 
-    def replace(match: re.Match[str]) -> str:
-        value = str(values[match.group(1)])
-        if not _SQL_SAFE.match(value):
-            raise ValueError(
-                f"parameter {match.group(1)}={value!r} is not identifier-like "
-                "(letters, digits, _ and . only) and cannot be pasted into SQL"
-            )
+
+def _sql_value(value: Any) -> Any:
+    """Every `{{ ... }}` output: helper SQL as it is, anything else identifier-like."""
+    if isinstance(value, Sql):
         return value
+    text = str(value)
+    if not _SQL_SAFE.match(text):
+        raise ValueError(
+            f"template value {text!r} is not identifier-like "
+            "(letters, digits, _ and . only) and cannot be pasted into SQL"
+        )
+    return text
 
-    return TEMPLATE.sub(replace, text)
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        undefined=jinja2.StrictUndefined,
+        finalize=_sql_value,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+
+
+def template_names(text: str) -> set[str]:
+    """The parameters a SQL template uses (helpers and loop variables left out)."""
+    parsed = _environment().parse(text)
+    return set(jinja2.meta.find_undeclared_variables(parsed)) - TEMPLATE_HELPERS
+
+
+def render_template(
+    text: str, values: Mapping[str, Any], helpers: Mapping[str, Any] | None = None
+) -> str:
+    """Render a suite's SQL template (Jinja: `{{ name }}`, loops over `columns(...)`);
+    every value pasted must be identifier-like (it goes into SQL)."""
+    try:
+        return _environment().from_string(text).render({**(helpers or {}), **values})
+    except jinja2.UndefinedError as error:
+        raise KeyError(str(error)) from error
 
 
 def parameter_references(value: Any) -> set[str]:
@@ -294,7 +327,12 @@ def _check_references(spec: SuiteSpec, targets: tuple[Target, ...], fail: Any) -
     sql_texts = [read.table or "", read.where or "", read.query or ""]
     sql_texts += list(spec.parameter_queries.values())
     for text in sql_texts:
-        for name in template_names(text):
+        try:
+            names = template_names(text)
+        except jinja2.TemplateSyntaxError as error:
+            fail(f"SQL template line {error.lineno}: {error.message}")
+            names = set()
+        for name in names:
             if name not in BUILTIN_PARAMETERS and name not in spec.parameters:
                 fail(
                     f"`{{{{ {name} }}}}` is not a parameter; known: "

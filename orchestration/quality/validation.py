@@ -1,10 +1,13 @@
-"""Run a suite with Great Expectations on a frame read from DuckDB, keep the validation
-result for the Data Docs, and turn it into one outcome per expectation.
+"""Run a suite with Great Expectations on a frame read through the Warehouse adapter,
+keep the validation result for the Data Docs, and turn it into one outcome per
+expectation.
 
-GX validates a pandas frame (its SQL datasource does not work with DuckDB through
-duckdb_engine). The GX context is ephemeral, with two stores on disk under the Data Docs
-folder (`gx_store/`): expectation suites (re-written from the YAML on every run) and
-validation results (the last `KEEP_RUNS` per suite), which the Data Docs render.
+GX validates the engine's own frame: a pandas frame read from DuckDB (GX's SQL
+datasource does not work with DuckDB through duckdb_engine), a Spark DataFrame on Spark
+(GX's Spark datasource, so the rows stay in Spark). The GX context is ephemeral, with
+two stores on disk under the Data Docs folder (`gx_store/`): expectation suites
+(re-written from the YAML on every run) and validation results (the last `KEEP_RUNS` per
+suite), which the Data Docs render.
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
+import jinja2
 
 from orchestration.quality.frames import (
     Frame,
     add_band_columns,
+    frame_pandas,
     ratio_column,
     read_frame,
     resolve_parameters,
+    with_band_columns,
 )
 from orchestration.quality.results import (
     ResultRow,
@@ -37,6 +42,7 @@ from orchestration.quality.suite_files import (
     Target,
     parameter_references,
 )
+from orchestration.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
@@ -47,8 +53,6 @@ SITE_NAME = "cdp"
 KEEP_RUNS = 3
 _SEVERITY = {"warn": "warning", "error": "critical"}
 _RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 10}
-# Frames up to this many rows and columns are aggregates: kept whole in the details.
-METRIC_FRAME_ROWS = 20
 # GX result fields worth keeping beside the observed value.
 _RESULT_FIELDS = (
     "element_count",
@@ -193,7 +197,7 @@ class DataDocs:
             progress_bars=ProgressBarsConfig(globally=False),
         )
         self.context: AbstractDataContext = gx.get_context(project_config=config, mode="ephemeral")
-        self._datasource = self.context.data_sources.add_pandas("cdp_warehouse")
+        self._datasources: dict[str, tuple[Any, Any]] = {}
         self._site = SiteBuilder(
             data_context=self.context,
             store_backend={
@@ -230,10 +234,11 @@ class DataDocs:
         )
 
         name = gx_suite.name
-        if name in self._datasource.get_asset_names():
-            batch = self._datasource.get_asset(name).get_batch_definition("frame")
+        datasource = self._datasource(frame)
+        if name in datasource.get_asset_names():
+            batch = datasource.get_asset(name).get_batch_definition("frame")
         else:
-            asset = self._datasource.add_dataframe_asset(name=name)
+            asset = datasource.add_dataframe_asset(name=name)
             batch = asset.add_batch_definition_whole_dataframe("frame")
         stored_suite = self.context.suites.add_or_update(gx_suite)
         definition = self.context.validation_definitions.add_or_update(
@@ -253,6 +258,27 @@ class DataDocs:
             batch_identifier=result.batch_id,
         )
         return result, validation_id, suite_id
+
+    def _datasource(self, frame: Frame) -> Any:
+        """GX's pandas datasource, or its Spark datasource for the frame's session: a
+        datasource keeps the session it first ran on, and a run stops the session between
+        steps (the dbt subprocess needs the metastore), so a new session gets a new one."""
+        kind = "spark" if frame.is_spark else "pandas"
+        session = frame.data.sparkSession if frame.is_spark else None
+        known = self._datasources.get(kind)
+        if known is not None and known[0] is session:
+            return known[1]
+        name = f"cdp_warehouse_{kind}"
+        sources = self.context.data_sources
+        if known is not None:
+            sources.delete(name)
+        if frame.is_spark:
+            # The frame is cached already (frames.make_frame): GX need not persist it.
+            datasource = sources.add_spark(name, persist=False)
+        else:
+            datasource = sources.add_pandas(name)
+        self._datasources[kind] = (session, datasource)
+        return datasource
 
     def build(self, identifiers: list[Any]) -> None:
         """Render the pages of these results and suites, prune old results and rebuild
@@ -288,8 +314,9 @@ def _observed(expectation: ExpectationSpec, result: Mapping[str, Any], frame: Fr
     if "partial_missing_list" in result:
         return {"missing": to_jsonable(result["partial_missing_list"])}
     column = expectation.kwargs.get("column")
-    if isinstance(column, str) and column in frame.data.columns and len(frame.data) == 1:
-        return to_jsonable(frame.data[column].iloc[0])
+    if isinstance(column, str) and column in frame.columns and frame.rows == 1:
+        assert frame.preview is not None
+        return to_jsonable(frame.preview[column].iloc[0])
     return {
         "element_count": result.get("element_count"),
         "missing_count": result.get("missing_count"),
@@ -311,16 +338,12 @@ def _exception_message(exception_info: Any) -> str | None:
     return None
 
 
-def _is_metric_frame(frame: Frame) -> bool:
-    """A small frame (a query's aggregate: one row per column, bound, ...)."""
-    return len(frame.data) <= METRIC_FRAME_ROWS and len(frame.data.columns) <= METRIC_FRAME_ROWS
-
-
 def _frame_details(frame: Frame) -> dict[str, Any]:
-    details: dict[str, Any] = {"rows_validated": len(frame.data), "rows_total": frame.total_rows}
-    # A small metric frame is kept whole: it is the evidence.
-    if _is_metric_frame(frame):
-        details["frame"] = to_jsonable(frame.data.to_dict(orient="records"))
+    details: dict[str, Any] = {"rows_validated": frame.rows, "rows_total": frame.total_rows}
+    # A small metric frame (a query's aggregate: one row per column, bound, ...) is kept
+    # whole: it is the evidence. `preview` holds it (at most METRIC_FRAME_ROWS).
+    if frame.preview is not None:
+        details["frame"] = to_jsonable(frame.preview.to_dict(orient="records"))
     return details
 
 
@@ -328,17 +351,19 @@ def _unexpected_rows(frame: Frame, result: Mapping[str, Any]) -> list[dict[str, 
     """The rows of a metric frame GX found unexpected, whole: which consent column,
     which bound, which amount column (GX itself lists only the failing values)."""
     index = result.get("partial_unexpected_index_list")
-    if not index or not _is_metric_frame(frame):
+    preview = frame.preview
+    if not index or preview is None or frame.is_spark:
+        # GX lists row labels for pandas frames only (Spark rows have no index).
         return None
     # Row labels of the frame (GX gives dicts instead when asked for id columns).
-    labels = [label for label in index if isinstance(label, int) and label in frame.data.index]
+    labels = [label for label in index if isinstance(label, int) and label in preview.index]
     if not labels:
         return None
-    return to_jsonable(frame.data.loc[labels].to_dict(orient="records"))
+    return to_jsonable(preview.loc[labels].to_dict(orient="records"))
 
 
 def validate_target(
-    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     docs: DataDocs,
     suite: Suite,
     target: Target,
@@ -357,9 +382,10 @@ def validate_target(
     run = TargetRun(suite=suite, target=target)
     gx_suite = build_gx_suite(suite, target, {e.name for e in selected})
     try:
-        parameters = resolve_parameters(con, suite, target, raw_schema)
-        frame = read_frame(con, suite, parameters)
-    except duckdb.Error as error:
+        parameters = resolve_parameters(warehouse, suite, target, raw_schema)
+        frame = read_frame(warehouse, suite, parameters)
+    except (*warehouse.query_errors, KeyError, ValueError, jinja2.TemplateError) as error:
+        # Bad SQL, a missing table or column, a template value that is not an identifier.
         run.error = f"reading the data failed: {error}"
         run.outcomes = [
             Outcome(suite, target, e, gx_type(e), False, None, {"error": run.error})
@@ -369,13 +395,14 @@ def validate_target(
 
     band_notes: dict[str, dict[str, Any]] = {}
     band_errors: dict[str, str] = {}
-    data = frame.data
+    data = frame_pandas(frame) if any(e.band for e in selected) else None
     for expectation in selected:
         band = expectation.band
         if band is None:
             continue
+        assert data is not None
         previous = previous_observed(
-            con,
+            warehouse,
             suite=suite.id,
             asset_key=target.asset_key_string,
             expectation=expectation.name,
@@ -398,7 +425,8 @@ def validate_target(
             "previous_run_id": previous[0] if previous else None,
             "ratios": ratios,
         }
-    frame = Frame(data=data, sql=frame.sql, total_rows=frame.total_rows)
+    if band_notes:
+        frame = with_band_columns(warehouse, frame, data)
 
     referenced = set().union(*(parameter_references(e.kwargs) for e in selected))
     gx_parameters = {name: parameters[name] for name in referenced}

@@ -1,5 +1,5 @@
 """Helpers for the data-quality tests: copies of a built warehouse, planted raw files,
-and running suites directly (without Dagster) against a DuckDB file."""
+and running suites directly (without Dagster) against a DuckDB file through the adapter."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
-
 from orchestration.pipeline import RunSummary
 from orchestration.quality.results import write_results
 from orchestration.quality.suite_files import Suite, load_suites, resolve_guarded_assets
 from orchestration.quality.validation import DataDocs, Outcome, validate_target
+from orchestration.warehouse import DuckDBWarehouse, Warehouse
 
 
 def copy_warehouse(summary: RunSummary, target_dir: Path) -> Path:
@@ -61,7 +60,22 @@ def run_suites(
     suite_ids: set[str],
     assets: set[str] | None = None,
 ) -> list[Outcome]:
-    """Validate suites on a DuckDB file like the checks do, keeping the results.
+    """Validate suites on a DuckDB file like the checks do, keeping the results
+    (`run_suites_on` with the file's adapter)."""
+    with DuckDBWarehouse.open(warehouse) as adapter:
+        return run_suites_on(adapter, docs_dir, run_id, suite_ids, assets)
+
+
+def run_suites_on(
+    adapter: Warehouse,
+    docs_dir: Path,
+    run_id: str,
+    suite_ids: set[str],
+    assets: set[str] | None = None,
+    raw_schema: str = "raw",
+) -> list[Outcome]:
+    """Validate suites through a Warehouse adapter (DuckDB or Spark) like the checks do,
+    keeping the results.
 
     `assets` picks the guarded assets (and stands for the Dagster definitions a key
     pattern such as `segments/*` is matched against); None = every named asset."""
@@ -73,17 +87,15 @@ def run_suites(
     known = (
         named | (assets or set()) | {dep for suite in suites for dep in suite.spec.additional_deps}
     )
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("set TimeZone = 'UTC'")
-        for suite in resolve_guarded_assets(suites, known):
-            for target in suite.targets:
-                if assets is not None and target.asset_key_string not in assets:
-                    continue
-                run = validate_target(
-                    con, docs, suite, target, run_id=run_id, run_time=now, raw_schema="raw"
-                )
-                write_results(con, [outcome.result_row(run_id, now) for outcome in run.outcomes])
-                outcomes.extend(run.outcomes)
+    for suite in resolve_guarded_assets(suites, known):
+        for target in suite.targets:
+            if assets is not None and target.asset_key_string not in assets:
+                continue
+            run = validate_target(
+                adapter, docs, suite, target, run_id=run_id, run_time=now, raw_schema=raw_schema
+            )
+            write_results(adapter, [outcome.result_row(run_id, now) for outcome in run.outcomes])
+            outcomes.extend(run.outcomes)
     return outcomes
 
 

@@ -11,6 +11,7 @@ import pytest
 from orchestration.quality.results import write_results
 from orchestration.quality.suite_files import load_suite
 from orchestration.quality.validation import DataDocs, Outcome, validate_target
+from orchestration.warehouse import DuckDBWarehouse
 from tests.quality.helpers import by_check, run_suites
 
 SEGMENT_SUITE = """\
@@ -97,9 +98,18 @@ def test_a_band_by_key_against_the_last_passing_run_keeps_failing_until_it_recov
         with duckdb.connect(str(warehouse)) as con:
             con.execute(f"create or replace table marts.segment_membership as {rows}")
             result = validate_target(
-                con, docs, suite, suite.targets[0], run_id=run_id, run_time=now, raw_schema="raw"
+                DuckDBWarehouse(con, owned=False),
+                docs,
+                suite,
+                suite.targets[0],
+                run_id=run_id,
+                run_time=now,
+                raw_schema="raw",
             )
-            write_results(con, [o.result_row(run_id, now) for o in result.outcomes])
+            write_results(
+                DuckDBWarehouse(con, owned=False),
+                [o.result_row(run_id, now) for o in result.outcomes],
+            )
         (outcome,) = result.outcomes
         return outcome
 
@@ -133,7 +143,7 @@ def test_a_band_column_missing_from_the_frame_fails_the_check_with_the_reason(tm
     )
     with duckdb.connect(str(warehouse)) as con:
         result = validate_target(
-            con,
+            DuckDBWarehouse(con, owned=False),
             DataDocs.for_folder(tmp_path / "docs"),
             suite,
             suite.targets[0],
@@ -169,9 +179,18 @@ def test_a_previous_value_below_min_previous_is_not_judged_and_says_so(tmp_path)
         with duckdb.connect(str(warehouse)) as con:
             con.execute(f"create or replace table marts.segment_membership as {rows}")
             result = validate_target(
-                con, docs, suite, suite.targets[0], run_id=run_id, run_time=now, raw_schema="raw"
+                DuckDBWarehouse(con, owned=False),
+                docs,
+                suite,
+                suite.targets[0],
+                run_id=run_id,
+                run_time=now,
+                raw_schema="raw",
             )
-            write_results(con, [o.result_row(run_id, now) for o in result.outcomes])
+            write_results(
+                DuckDBWarehouse(con, owned=False),
+                [o.result_row(run_id, now) for o in result.outcomes],
+            )
         (outcome,) = result.outcomes
         return outcome
 

@@ -7,6 +7,7 @@ import duckdb
 
 from orchestration.quality.suite_files import load_suite
 from orchestration.quality.validation import DataDocs, validate_target
+from orchestration.warehouse import DuckDBWarehouse
 from tests.quality.helpers import run_suites
 
 
@@ -48,7 +49,7 @@ def test_an_expectation_on_a_column_the_read_does_not_return_fails_with_gx_error
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create table main.orders as select 'o1' as order_id, 10 as amount")
         run = validate_target(
-            con,
+            DuckDBWarehouse(con, owned=False),
             DataDocs.for_folder(tmp_path / "docs"),
             suite,
             suite.targets[0],
@@ -93,7 +94,7 @@ def test_a_failed_check_on_a_metric_frame_keeps_the_unexpected_rows_whole(tmp_pa
             "case when range < 3 then null else 'none' end as consent_sms from range(10)"
         )
         run = validate_target(
-            con,
+            DuckDBWarehouse(con, owned=False),
             DataDocs.for_folder(tmp_path / "docs"),
             suite,
             suite.targets[0],

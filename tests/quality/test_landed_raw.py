@@ -4,6 +4,7 @@ landed without the lineage columns (`_file`, `_row_number`, `_loaded_at`)."""
 import duckdb
 
 from orchestration.quality.frames import raw_schema_with_lineage
+from orchestration.warehouse import DuckDBWarehouse
 
 
 def test_raw_tables_with_lineage_are_read_in_place():
@@ -12,7 +13,7 @@ def test_raw_tables_with_lineage_are_read_in_place():
         "create schema raw; create table raw.crm_contacts "
         "(email varchar, _file varchar, _row_number bigint, _loaded_at timestamp)"
     )
-    assert raw_schema_with_lineage(con, "raw") == "raw"
+    assert raw_schema_with_lineage(DuckDBWarehouse(con, owned=False), "raw") == "raw"
 
 
 def test_landed_tables_get_null_lineage_so_a_lineage_join_finds_no_partner():
@@ -23,7 +24,7 @@ def test_landed_tables_get_null_lineage_so_a_lineage_join_finds_no_partner():
         "create table base (email varchar, _file varchar, _row_number bigint);"
         "insert into base values ('ann@example.com', 'crm_contacts', 0)"
     )
-    schema = raw_schema_with_lineage(con, "landing")
+    schema = raw_schema_with_lineage(DuckDBWarehouse(con, owned=False), "landing")
     assert schema == "temp"
     rows = con.execute(
         f"select base.email, raw.email from base left join {schema}.crm_contacts as raw "
