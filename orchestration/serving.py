@@ -96,8 +96,8 @@ def _copy_from_duckdb_file(con: duckdb.DuckDBPyConnection, warehouse: Path) -> N
 
 def _copy_through_adapter(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
     for schema in SERVED_SCHEMAS:
-        for relation in warehouse.list_relations(schema):
-            name = relation.split(".", 1)[1]
+        for name in warehouse.list_relations(schema):
+            relation = f"{schema}.{name}"
             con.execute(f"create schema if not exists {_quote(schema)}")
             con.register("_cdp_served", warehouse.read_arrow(relation))
             try:

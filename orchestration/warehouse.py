@@ -67,11 +67,6 @@ class Warehouse(abc.ABC):
     def relation_exists(self, relation: str) -> bool: ...
 
     @abc.abstractmethod
-    def list_relations(self, schema: str) -> list[str]:
-        """The tables and views of a schema as sorted `schema.name` strings (none when the
-        schema does not exist)."""
-
-    @abc.abstractmethod
     def columns(self, relation: str) -> dict[str, str]:
         """Column name -> the engine's type name (lower case), in table order."""
 
@@ -229,16 +224,6 @@ class DuckDBWarehouse(Warehouse):
         ).fetchall()
         return rows[0][0] + views[0][0] > 0
 
-    def list_relations(self, schema: str) -> list[str]:
-        rows = self.connection.execute(
-            "select table_name from duckdb_tables() where schema_name = ? "
-            "and database_name = current_database() union "
-            "select view_name from duckdb_views() where schema_name = ? "
-            "and database_name = current_database() and not internal",
-            [schema, schema],
-        ).fetchall()
-        return sorted(f"{schema}.{name}" for (name,) in rows)
-
     def columns(self, relation: str) -> dict[str, str]:
         rows = self.connection.execute(
             f"describe select * from {_duckdb_relation(relation)}"
@@ -270,7 +255,9 @@ class DuckDBWarehouse(Warehouse):
     def list_relations(self, schema: str) -> list[str]:
         rows = self.connection.execute(
             "select table_name from duckdb_tables() where schema_name = ? "
+            "and database_name = current_database() "
             "union select view_name from duckdb_views() where schema_name = ? "
+            "and database_name = current_database() and not internal "
             "order by 1",
             [schema, schema],
         ).fetchall()
@@ -412,15 +399,6 @@ class SparkWarehouse(Warehouse):
     def relation_exists(self, relation: str) -> bool:
         schema, name = _split(relation)
         return bool(self.session.catalog.tableExists(f"{schema}.{name}"))
-
-    def list_relations(self, schema: str) -> list[str]:
-        if not self.session.catalog.databaseExists(schema):
-            return []
-        return sorted(
-            f"{schema}.{table.name}"
-            for table in self.session.catalog.listTables(schema)
-            if not table.isTemporary
-        )
 
     def columns(self, relation: str) -> dict[str, str]:
         schema = self.session.table(_spark_relation(relation)).schema

@@ -97,7 +97,9 @@ def _without_paths(lines: list[str]) -> list[str]:
 
 def _relations(warehouse: DuckDBWarehouse | SparkWarehouse) -> list[str]:
     return [
-        relation for schema in COMPARED_SCHEMAS for relation in warehouse.list_relations(schema)
+        f"{schema}.{name}"
+        for schema in COMPARED_SCHEMAS
+        for name in warehouse.list_relations(schema)
     ]
 
 

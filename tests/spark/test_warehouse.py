@@ -104,7 +104,7 @@ def test_list_relations_names_a_schemas_tables_and_nothing_for_a_missing_schema(
 ) -> None:
     warehouse.write_arrow("listing.b_table", SAMPLE)
     warehouse.create_table("listing.a_table", SAMPLE.schema)
-    assert warehouse.list_relations("listing") == ["listing.a_table", "listing.b_table"]
+    assert warehouse.list_relations("listing") == ["a_table", "b_table"]
     assert warehouse.list_relations("no_such_schema") == []
 
 
