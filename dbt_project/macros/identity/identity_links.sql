@@ -54,3 +54,13 @@
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{# The columns of each staging source a link rule may name (int_identity_edges exposes these; the seed's data test checks every rule against them). #}
+{% macro identity_rule_columns() -%}
+    {{ return({
+        'events': ['anonymous_id', 'previous_id', 'user_id', 'email', 'phone', 'device_id', 'event_type'],
+        'crm_contacts': ['contact_id', 'email', 'phone'],
+        'shop_customers': ['customer_id', 'email', 'phone'],
+        'shop_orders': ['customer_id', 'email', 'phone'],
+    }) }}
+{%- endmacro %}

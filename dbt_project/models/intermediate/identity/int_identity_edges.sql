@@ -39,28 +39,29 @@ rules as (
 ),
 
 -- Every rule of a source against every row of it: the rules are data (seed
--- identity_link_rules), the columns a rule may name are listed here per source.
+-- identity_link_rules), the columns a rule may name per source are identity_rule_columns
+-- (the seed's data test identity_rule_columns_exposed checks every rule against them).
 candidate_links as (
     {{ cdp.identity_rule_links(
         'events', 'rules', 'events', 'events.event_at',
-        ['anonymous_id', 'previous_id', 'user_id', 'email', 'phone', 'device_id', 'event_type']
+        cdp.identity_rule_columns()['events']
     ) }}
     union all
     {{ cdp.identity_rule_links(
         'contacts', 'rules', 'crm_contacts',
         'coalesce(contacts.created_at, contacts.updated_at, contacts._loaded_at)',
-        ['contact_id', 'email', 'phone']
+        cdp.identity_rule_columns()['crm_contacts']
     ) }}
     union all
     {{ cdp.identity_rule_links(
         'customers', 'rules', 'shop_customers',
         'coalesce(customers.created_at, customers.updated_at, customers._loaded_at)',
-        ['customer_id', 'email', 'phone']
+        cdp.identity_rule_columns()['shop_customers']
     ) }}
     union all
     {{ cdp.identity_rule_links(
         'orders', 'rules', 'shop_orders', 'orders.created_at',
-        ['customer_id', 'email', 'phone']
+        cdp.identity_rule_columns()['shop_orders']
     ) }}
 ),
 
