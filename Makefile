@@ -17,7 +17,7 @@ test-fast: ## The same, without the slow end-to-end tests
 	uv run scripts/check.py --fast
 
 lint: ## ruff + sqlfluff
-	uv run ruff check . && uv run ruff format --check . && uv run sqlfluff lint dbt_project/models dbt_project/tests
+	uv run ruff check . && uv run ruff format --check . && uv run sqlfluff lint dbt_project/models dbt_project/tests dbt_project/analyses
 
 fmt: ## Format Python (ruff) and fix SQL style (sqlfluff)
 	uv run ruff format . && uv run ruff check --fix . && uv run sqlfluff fix dbt_project/models dbt_project/tests dbt_project/analyses

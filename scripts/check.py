@@ -78,6 +78,7 @@ def steps(build_dir: Path, fast: bool) -> list[tuple[str, list[str]]]:
                 "lint",
                 "dbt_project/models",
                 "dbt_project/tests",
+                "dbt_project/analyses",
             ],
         ),
         (

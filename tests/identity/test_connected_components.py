@@ -269,19 +269,23 @@ def test_hash_collision_raises_and_leaves_no_output(warehouse: Warehouse) -> Non
     assert "identity_resolved" not in tables
 
 
-def test_a_model_can_call_connected_components_in_a_pre_hook(tmp_path, warehouse) -> None:
-    """The way a model uses the macro: pre-hook builds the labels, the model selects them."""
+def test_a_model_materialised_as_identity_resolution_is_its_graph_solved(
+    tmp_path, warehouse
+) -> None:
+    """The way a model uses the solve: its select is the graph, the materialization solves
+    it (no pre-hook, no table made behind dbt's back), scratch tables are dropped."""
     project = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
     (project / "models" / "demo").mkdir(parents=True)
-    (project / "models" / "demo" / "demo_edges.sql").write_text(
-        "select * from (values (1, 2), (2, 3), (7, 7), (9, 8)) as edges (src, dst)\n"
-    )
-    (project / "models" / "demo" / "demo_components.sql").write_text(
-        "-- depends_on: {{ ref('demo_edges') }}\n"
-        "{{ config(materialized='table', pre_hook=\"{% do connected_components("
-        "ref('demo_edges'), this.incorporate(path={'identifier': 'demo_labels'})) %}\") }}\n"
-        "select node, component from {{ this.incorporate(path={'identifier': 'demo_labels'}) }}\n"
+    (project / "models" / "demo" / "demo_identity.sql").write_text(
+        "{{ config(materialized='identity_resolution', identity_incremental=false) }}\n"
+        "select * from (values\n"
+        "    (1, 'customer_id', 'c1', timestamp '2026-01-02', null, null),\n"
+        "    (2, 'email', 'ann@x.io', timestamp '2026-01-01', null, null),\n"
+        "    (3, 'customer_id', 'c2', timestamp '2026-01-01', null, null),\n"
+        "    (1, null, null, null, 2, 1)\n"
+        ") as graph (node_id, identifier_type, identifier_value, first_seen_at,"
+        " linked_node_id, tier)\n"
     )
     result = invoke_dbt(
         [
@@ -300,5 +304,12 @@ def test_a_model_can_call_connected_components_in_a_pre_hook(tmp_path, warehouse
     )
     assert result.success, result.exception
     with duckdb.connect(str(warehouse.path), read_only=True) as con:
-        rows = con.execute("select node, component from demo_components order by node").fetchall()
-    assert rows == [(1, 1), (2, 1), (3, 1), (7, 7), (8, 8), (9, 8)]
+        rows = con.execute(
+            "select node_id, person_node_id, is_hub from demo_identity order by node_id"
+        ).fetchall()
+        tables = [
+            name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()
+        ]
+    # The email was seen first: it founds the person of c1; c2 is alone.
+    assert rows == [(1, 2, False), (2, 2, False), (3, 3, False)]
+    assert [name for name in tables if name.startswith("demo_identity__")] == []

@@ -79,7 +79,7 @@ def run_full(warehouse: Warehouse, nodes, edges) -> set[tuple]:
 
 
 def reset(warehouse: Warehouse) -> None:
-    for table in ("inc_labels", "inc_labels_new", "inc_state_nodes", "inc_state_edges"):
+    for table in ("inc_labels", "inc_labels_new", "inc_state__nodes", "inc_state__edges"):
         warehouse.execute(f"drop table if exists {table}")
 
 

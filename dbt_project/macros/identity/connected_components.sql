@@ -8,9 +8,9 @@
         are solved by large-star/small-star (max_fallback_passes rounds at most), then the
         labels are composed back from the last pass to the first.
         Self-loops are how isolated nodes are given; duplicate rows are harmless.
+        Scratch tables live beside output_relation (`<output>__cc_*`) and are dropped.
     -#}
     {%- if not execute -%}
-        {#- dbt renders hooks while parsing: run nothing then. -#}
         {{ return(none) }}
     {%- endif -%}
     {%- if max_passes < 1 -%}
@@ -18,29 +18,29 @@
     {%- endif -%}
     {%- set edges_relation = identity_relation(edges_relation) -%}
     {%- set output_relation = identity_relation(output_relation) -%}
-    {%- set prefix = output_relation.identifier ~ '__cc' -%}
     {%- set started_at = modules.datetime.datetime.now() -%}
     {%- set state = namespace(edges=edges_relation, remaining=1, passes=0, nodes=0) -%}
     {%- set levels = [] -%}
     {%- set scratch = [] -%}
 
     {%- for pass in range(max_passes) -%}
-        {%- set parents = identity_work_relation(prefix ~ '_parents_' ~ pass) -%}
+        {%- set parents = identity_scratch_relation(output_relation, 'cc_parents_' ~ pass) -%}
         {%- do identity_create_table(parents, cc_min_neighbour_sql(state.edges)) -%}
-        {%- set relabelled = identity_count(parents, 'parent <> node') -%}
         {%- set jumps = 0 -%}
         {%- if pass > 0 -%}
             {#- On the full graph one pointer jump costs more than it saves (measured); on
                 the contracted graphs it collapses long hook chains (a 1,000-node path) at once. -#}
-            {%- set jumped = cc_pointer_jump(parents, prefix ~ '_jump_' ~ pass) -%}
+            {%- set jumped = cc_pointer_jump(parents, identity_scratch_relation(output_relation, 'cc_jump_' ~ pass)) -%}
             {%- set parents = jumped['relation'] -%}
             {%- set jumps = jumped['jumps'] -%}
         {%- endif -%}
-        {%- set contracted = identity_work_relation(prefix ~ '_edges_' ~ (pass + 1)) -%}
+        {%- set contracted = identity_scratch_relation(output_relation, 'cc_edges_' ~ (pass + 1)) -%}
         {%- do identity_create_table(contracted, cc_contract_sql(state.edges, parents)) -%}
-        {%- set state.remaining = identity_count(contracted) -%}
+        {#- One statement counts what the pass left (and, in pass 1, the nodes). -#}
+        {%- set counts = identity_counts(cc_pass_counts_sql(contracted, parents)) -%}
+        {%- set state.remaining = counts[0] -%}
         {%- if pass == 0 -%}
-            {%- set state.nodes = identity_count(parents) -%}
+            {%- set state.nodes = counts[1] -%}
         {%- else -%}
             {%- do scratch.append(state.edges) -%}
         {%- endif -%}
@@ -49,7 +49,7 @@
         {%- set state.edges = contracted -%}
         {%- set state.passes = pass + 1 -%}
         {%- do log(
-            'connected_components: pass ' ~ (pass + 1) ~ ': ' ~ relabelled ~ ' nodes hooked to a smaller neighbour, '
+            'connected_components: pass ' ~ (pass + 1) ~ ': ' ~ counts[1] ~ ' nodes, '
             ~ jumps ~ ' pointer jumps, ' ~ state.remaining ~ ' edges left between roots',
             info=True
         ) -%}
@@ -65,13 +65,21 @@
             'connected_components: ' ~ state.remaining ~ ' edges left after ' ~ max_passes
             ~ ' passes (max_passes): switching to large-star/small-star', info=True
         ) -%}
-        {%- set stars = cc_star_fallback(state.edges, prefix ~ '_star', max_fallback_passes) -%}
+        {%- set stars = cc_star_fallback(state.edges, identity_scratch_relation(output_relation, 'cc_star'), max_fallback_passes) -%}
+        {%- if stars['relation'] is none -%}
+            {#- Leave nothing behind: the scratch tables are real tables beside the output. -#}
+            {%- do identity_drop_tables(scratch + levels) -%}
+            {{ exceptions.raise_compiler_error(
+                'connected_components: large-star/small-star did not converge in ' ~ max_fallback_passes
+                ~ ' passes (max_fallback_passes)'
+            ) }}
+        {%- endif -%}
         {%- do levels.append(stars['relation']) -%}
         {%- do scratch.append(stars['relation']) -%}
         {%- set fallback_passes = stars['passes'] -%}
     {%- endif -%}
 
-    {%- do cc_compose(levels, output_relation, prefix ~ '_labels') -%}
+    {%- do cc_compose(levels, output_relation) -%}
     {%- do identity_drop_tables(scratch) -%}
     {%- set seconds = (modules.datetime.datetime.now() - started_at).total_seconds() -%}
     {%- do log(
@@ -94,25 +102,46 @@
         node,
         least(node, min(neighbour)) as parent
     from (
-        select src as node, dst as neighbour from {{ edges_relation }}
+        select
+            src as node,
+            dst as neighbour
+        from {{ edges_relation }}
         union all
-        select dst as node, src as neighbour from {{ edges_relation }}
+        select
+            dst as node,
+            src as neighbour
+        from {{ edges_relation }}
     ) as directed_edges
     group by node
 {%- endmacro %}
 
 
+{# Select the edges left between roots and the nodes of a pass, as one row (edges_left, nodes). #}
+{% macro cc_pass_counts_sql(contracted_relation, parents_relation) -%}
+    select
+        (select count(*) from {{ contracted_relation }}) as edges_left,
+        (select count(*) from {{ parents_relation }}) as nodes
+{%- endmacro %}
+
+
+{# Select one pointer jump: each node's parent replaced by its grandparent, and whether it moved. #}
+{% macro cc_jump_sql(parents_relation) -%}
+    select
+        child.node,
+        grandparent.parent,
+        grandparent.parent <> child.parent as has_moved
+    from {{ parents_relation }} as child
+    inner join {{ parents_relation }} as grandparent on child.parent = grandparent.node
+{%- endmacro %}
+
+
 {# Replace each parent by its parent's parent until no parent moves; returns the last table and the jump count. #}
-{% macro cc_pointer_jump(parents_relation, prefix, max_jumps=64) %}
+{% macro cc_pointer_jump(parents_relation, prefix_relation, max_jumps=64) %}
     {#- Each jump halves the depth of every hook tree: 64 jumps cover any bigint-sized tree. -#}
     {%- set state = namespace(relation=parents_relation, jumps=0) -%}
     {%- for jump in range(max_jumps) -%}
-        {%- set jumped = identity_work_relation(prefix ~ '_' ~ jump) -%}
-        {%- do identity_create_table(jumped,
-            'select child.node, grandparent.parent, grandparent.parent <> child.parent as has_moved'
-            ~ ' from ' ~ state.relation ~ ' as child'
-            ~ ' inner join ' ~ state.relation ~ ' as grandparent on child.parent = grandparent.node'
-        ) -%}
+        {%- set jumped = identity_scratch_relation(prefix_relation, jump | string) -%}
+        {%- do identity_create_table(jumped, cc_jump_sql(state.relation)) -%}
         {%- do identity_drop_tables([state.relation]) -%}
         {%- set state.relation = jumped -%}
         {%- set state.jumps = jump + 1 -%}
@@ -136,39 +165,128 @@
 {%- endmacro %}
 
 
-{# Solve (src < dst) edges by alternating large-star and small-star until the edge set stops changing. #}
-{% macro cc_star_fallback(edges_relation, prefix, max_passes) %}
+{# Select the large-star step: every larger neighbour of a node links to the node's smallest neighbour (or itself). #}
+{% macro cc_large_star_sql(edges_relation) -%}
+    with
+
+    directed_edges as (
+        select
+            src as node,
+            dst as neighbour
+        from {{ edges_relation }}
+        union all
+        select
+            dst as node,
+            src as neighbour
+        from {{ edges_relation }}
+    ),
+
+    smallest as (
+        select
+            node,
+            least(node, min(neighbour)) as root
+        from directed_edges
+        group by node
+    )
+
+    select distinct
+        smallest.root as src,
+        directed_edges.neighbour as dst
+    from directed_edges
+    inner join smallest on directed_edges.node = smallest.node
+    where directed_edges.neighbour > directed_edges.node
+{%- endmacro %}
+
+
+{# Select the small-star step: a node and its smaller neighbours all link to the smallest of them. #}
+{% macro cc_small_star_sql(large_relation) -%}
+    with
+
+    smallest as (
+        select
+            dst as node,
+            min(src) as root
+        from {{ large_relation }}
+        group by dst
+    ),
+
+    relinked as (
+        select distinct
+            least(large_edges.src, smallest.root) as src,
+            greatest(large_edges.src, smallest.root) as dst
+        from {{ large_relation }} as large_edges
+        inner join smallest on large_edges.dst = smallest.node
+        where large_edges.src <> smallest.root
+    )
+
+    select
+        src,
+        dst
+    from relinked
+    union
+    select
+        root as src,
+        node as dst
+    from smallest
+{%- endmacro %}
+
+
+{# Select the number of edges in either edge list but not in both, as one row (one statement). #}
+{% macro cc_changed_edges_sql(new_relation, old_relation) -%}
+    select
+        (
+            select count(*) from (
+                select
+                    src,
+                    dst
+                from {{ new_relation }}
+                except
+                select
+                    src,
+                    dst
+                from {{ old_relation }}
+            ) as added
+        )
+        + (
+            select count(*) from (
+                select
+                    src,
+                    dst
+                from {{ old_relation }}
+                except
+                select
+                    src,
+                    dst
+                from {{ new_relation }}
+            ) as removed
+        ) as changed
+{%- endmacro %}
+
+
+{# Select the labels of a converged star edge list: each node with the star's centre (the smallest node). #}
+{% macro cc_star_labels_sql(edges_relation) -%}
+    select
+        dst as node,
+        src as parent
+    from {{ edges_relation }}
+    union
+    select
+        src as node,
+        src as parent
+    from {{ edges_relation }}
+{%- endmacro %}
+
+
+{# Solve (src < dst) edges by alternating large-star and small-star until the edge set stops changing; relation none when it did not within max_passes. #}
+{% macro cc_star_fallback(edges_relation, prefix_relation, max_passes) %}
     {#- Kiveris et al. 2014: each component ends as a star around its smallest node. -#}
     {%- set state = namespace(edges=edges_relation, passes=0, converged=false) -%}
-    {%- set scratch = [] -%}
     {%- for pass in range(max_passes) -%}
-        {%- set large = identity_work_relation(prefix ~ '_large_' ~ pass) -%}
-        {%- set small = identity_work_relation(prefix ~ '_small_' ~ pass) -%}
-        {#- Large star: every larger neighbour of a node links to the node's smallest neighbour (or itself). -#}
-        {%- do identity_create_table(large,
-            'with directed_edges as ('
-            ~ ' select src as node, dst as neighbour from ' ~ state.edges
-            ~ ' union all select dst as node, src as neighbour from ' ~ state.edges ~ '),'
-            ~ ' smallest as (select node, least(node, min(neighbour)) as root'
-            ~ ' from directed_edges group by node)'
-            ~ ' select distinct smallest.root as src, directed_edges.neighbour as dst'
-            ~ ' from directed_edges inner join smallest on directed_edges.node = smallest.node'
-            ~ ' where directed_edges.neighbour > directed_edges.node'
-        ) -%}
-        {#- Small star: a node and its smaller neighbours all link to the smallest of them. -#}
-        {%- do identity_create_table(small,
-            'with smallest as (select dst as node, min(src) as root from ' ~ large ~ ' group by dst)'
-            ~ ' select distinct least(large_edges.src, smallest.root) as src,'
-            ~ ' greatest(large_edges.src, smallest.root) as dst'
-            ~ ' from ' ~ large ~ ' as large_edges inner join smallest on large_edges.dst = smallest.node'
-            ~ ' where large_edges.src <> smallest.root'
-            ~ ' union select root as src, node as dst from smallest'
-        ) -%}
-        {%- set changed = identity_count(
-            '(select src, dst from ' ~ small ~ ' except select src, dst from ' ~ state.edges ~ ') as added'
-        ) + identity_count(
-            '(select src, dst from ' ~ state.edges ~ ' except select src, dst from ' ~ small ~ ') as removed'
-        ) -%}
+        {%- set large = identity_scratch_relation(prefix_relation, 'large_' ~ pass) -%}
+        {%- set small = identity_scratch_relation(prefix_relation, 'small_' ~ pass) -%}
+        {%- do identity_create_table(large, cc_large_star_sql(state.edges)) -%}
+        {%- do identity_create_table(small, cc_small_star_sql(large)) -%}
+        {%- set changed = identity_counts(cc_changed_edges_sql(small, state.edges))[0] -%}
         {%- do log('connected_components: fallback pass ' ~ (pass + 1) ~ ': ' ~ changed ~ ' edges changed', info=True) -%}
         {%- do identity_drop_tables([large]) -%}
         {%- if pass > 0 -%}
@@ -182,35 +300,40 @@
         {%- endif -%}
     {%- endfor -%}
     {%- if not state.converged -%}
-        {{ exceptions.raise_compiler_error(
-            'connected_components: large-star/small-star did not converge in ' ~ max_passes
-            ~ ' passes (max_fallback_passes)'
-        ) }}
+        {%- do identity_drop_tables([state.edges]) -%}
+        {{ return({'relation': none, 'passes': state.passes}) }}
     {%- endif -%}
     {#- Converged: every edge is (smallest node of the component, other node). -#}
-    {%- set labels = identity_work_relation(prefix ~ '_labels') -%}
-    {%- do identity_create_table(labels,
-        'select dst as node, src as parent from ' ~ state.edges
-        ~ ' union select src as node, src as parent from ' ~ state.edges
-    ) -%}
+    {%- set labels = identity_scratch_relation(prefix_relation, 'labels') -%}
+    {%- do identity_create_table(labels, cc_star_labels_sql(state.edges)) -%}
     {%- do identity_drop_tables([state.edges]) -%}
     {{ return({'relation': labels, 'passes': state.passes}) }}
 {% endmacro %}
 
 
+{# Select one level of the composition: a pass's (node, parent) labelled through the later passes' labels, if any. #}
+{% macro cc_compose_sql(level_relation, later_relation=none) -%}
+    {%- if later_relation is none -%}
+    select
+        node,
+        parent as component
+    from {{ level_relation }}
+    {%- else -%}
+    select
+        pass_level.node,
+        coalesce(later.component, pass_level.parent) as component
+    from {{ level_relation }} as pass_level
+    left join {{ later_relation }} as later on pass_level.parent = later.node
+    {%- endif -%}
+{%- endmacro %}
+
+
 {# Compose the per-pass (node, parent) tables, last to first, into output (node, component). #}
-{% macro cc_compose(levels, output_relation, prefix) %}
+{% macro cc_compose(levels, output_relation) %}
     {%- set state = namespace(labels=none) -%}
     {%- for level in levels | reverse -%}
-        {%- set target_relation = output_relation if loop.last else identity_work_relation(prefix ~ '_' ~ loop.index) -%}
-        {%- if state.labels is none -%}
-            {%- set sql = 'select node, parent as component from ' ~ level -%}
-        {%- else -%}
-            {%- set sql = 'select level.node, coalesce(later.component, level.parent) as component'
-                ~ ' from ' ~ level ~ ' as level'
-                ~ ' left join ' ~ state.labels ~ ' as later on level.parent = later.node' -%}
-        {%- endif -%}
-        {%- do identity_create_table(target_relation, sql) -%}
+        {%- set target_relation = output_relation if loop.last else identity_scratch_relation(output_relation, 'cc_labels_' ~ loop.index) -%}
+        {%- do identity_create_table(target_relation, cc_compose_sql(level, state.labels)) -%}
         {%- if state.labels is not none -%}
             {%- do identity_drop_tables([state.labels]) -%}
         {%- endif -%}

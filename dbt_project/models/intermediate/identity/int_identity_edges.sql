@@ -1,7 +1,8 @@
 -- One row per observed link between two normalised identifiers and the rule that saw
--- it. Tier 1: a record asserts the pair (a customer record's email); tier 2: the pair
--- co-occurs (an order's email). Links to or between weak identifiers (anonymous_id,
--- device_id) only attach them to a person: their tier is not read.
+-- it; the rules are data (the seed identity_link_rules). Tier 1: a record asserts the
+-- pair (a customer record's email); tier 2: the pair co-occurs (an order's email). Links
+-- to or between weak identifiers (anonymous_id, device_id) only attach them to a person:
+-- their tier is not read.
 with
 
 events as (
@@ -20,62 +21,64 @@ orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
-event_links as (
-    {{ cdp.identity_links('events', 'event_at', 'events', [
-        ('anonymous_id', 'anonymous_id', 'customer_id', 'user_id', 'event_user_anonymous', 2, 'true'),
-        ('device_id', 'device_id', 'anonymous_id', 'anonymous_id', 'event_device_anonymous', 2, 'true'),
-        ('device_id', 'device_id', 'customer_id', 'user_id', 'event_device_user', 2, 'true'),
-        ('device_id', 'device_id', 'email', 'email', 'event_device_email', 2, 'true'),
-        ('device_id', 'device_id', 'phone', 'phone', 'event_device_phone', 2, 'true'),
-        ('customer_id', 'user_id', 'email', 'email', 'identify_user_email', 1, "event_type = 'identify'"),
-        ('customer_id', 'user_id', 'phone', 'phone', 'identify_user_phone', 1, "event_type = 'identify'"),
-        ('customer_id', 'user_id', 'email', 'email', 'event_user_email', 2, "event_type <> 'identify'"),
-        ('customer_id', 'user_id', 'phone', 'phone', 'event_user_phone', 2, "event_type <> 'identify'"),
-        ('anonymous_id', 'anonymous_id', 'email', 'email', 'event_anonymous_email', 2, 'true'),
-        ('anonymous_id', 'anonymous_id', 'phone', 'phone', 'event_anonymous_phone', 2, 'true'),
-        ('email', 'email', 'phone', 'phone', 'event_email_phone', 2, 'user_id is null'),
-        ('anonymous_id', 'previous_id', 'customer_id', 'user_id', 'alias_previous_user', 2, "event_type = 'alias'"),
-    ]) }}
+rules as (
+    -- An empty cell is no condition (dbt loads it as null, a unit test fixture as '').
+    select
+        rule,
+        source_table,
+        left_type,
+        left_column,
+        right_type,
+        right_column,
+        tier,
+        nullif(condition_column, '') as condition_column,
+        nullif(condition_equals, '') as condition_equals,
+        nullif(condition_not_equals, '') as condition_not_equals,
+        nullif(requires_null_column, '') as requires_null_column
+    from {{ ref('identity_link_rules') }}
 ),
 
-contact_links as (
-    {{ cdp.identity_links(
-        'contacts',
-        'coalesce(created_at, updated_at, _loaded_at)',
-        'crm_contacts',
-        [
-        ('contact_id', 'contact_id', 'email', 'email', 'crm_contact_email', 1, 'true'),
-        ('contact_id', 'contact_id', 'phone', 'phone', 'crm_contact_phone', 1, 'true'),
-    ]) }}
-),
-
-customer_links as (
-    {{ cdp.identity_links(
-        'customers',
-        'coalesce(created_at, updated_at, _loaded_at)',
-        'shop_customers',
-        [
-        ('customer_id', 'customer_id', 'email', 'email', 'shop_customer_email', 1, 'true'),
-        ('customer_id', 'customer_id', 'phone', 'phone', 'shop_customer_phone', 1, 'true'),
-    ]) }}
-),
-
-order_links as (
-    {{ cdp.identity_links('orders', 'created_at', 'shop_orders', [
-        ('customer_id', 'customer_id', 'email', 'email', 'order_customer_email', 2, 'true'),
-        ('customer_id', 'customer_id', 'phone', 'phone', 'order_customer_phone', 2, 'true'),
-        ('email', 'email', 'phone', 'phone', 'guest_order_email_phone', 2, 'customer_id is null'),
-    ]) }}
+-- Every rule of a source against every row of it: the rules are data (seed
+-- identity_link_rules), the columns a rule may name per source are identity_rule_columns
+-- (the seed's data test identity_rule_columns_exposed checks every rule against them).
+candidate_links as (
+    {{ cdp.identity_rule_links(
+        'events', 'rules', 'events', 'events.event_at',
+        cdp.identity_rule_columns()['events']
+    ) }}
+    union all
+    {{ cdp.identity_rule_links(
+        'contacts', 'rules', 'crm_contacts',
+        'coalesce(contacts.created_at, contacts.updated_at, contacts._loaded_at)',
+        cdp.identity_rule_columns()['crm_contacts']
+    ) }}
+    union all
+    {{ cdp.identity_rule_links(
+        'customers', 'rules', 'shop_customers',
+        'coalesce(customers.created_at, customers.updated_at, customers._loaded_at)',
+        cdp.identity_rule_columns()['shop_customers']
+    ) }}
+    union all
+    {{ cdp.identity_rule_links(
+        'orders', 'rules', 'shop_orders', 'orders.created_at',
+        cdp.identity_rule_columns()['shop_orders']
+    ) }}
 ),
 
 observed as (
-    select * from event_links
-    union all
-    select * from contact_links
-    union all
-    select * from customer_links
-    union all
-    select * from order_links
+    select
+        left_type,
+        left_value,
+        right_type,
+        right_value,
+        rule,
+        tier,
+        source_table,
+        observed_at,
+        concat(left_type, ':', left_value) as left_key,
+        concat(right_type, ':', right_value) as right_key
+    from candidate_links
+    where is_applicable and left_value is not null and right_value is not null
 ),
 
 oriented as (

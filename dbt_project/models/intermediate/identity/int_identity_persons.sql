@@ -1,12 +1,7 @@
-{{ config(
-    pre_hook="{% do cdp.resolve_identity_subgraph(ref('int_identifiers'), ref('int_identity_edges'), 'node_id in (select resolved.node_id from ' ~ ref('int_identity_resolved') ~ ' as resolved where resolved.person_node_id in (select affected.person_node_id from ' ~ ref('int_identity_resolved') ~ ' as affected where affected.node_id in (select node_id from ' ~ ref('int_identity_erasures') ~ '))) and node_id not in (select node_id from ' ~ ref('int_identity_erasures') ~ ')', 'int_identity_persons__relabelled', src_column='left_node_id', dst_column='right_node_id') %}"
-) }}
--- depends_on: {{ ref('int_identifiers') }}
--- depends_on: {{ ref('int_identity_edges') }}
-
 -- Every identifier's final person: erased identifiers removed, and the persons that
--- held them solved again without them (pre-hook), since removing an identifier can
--- split a person. Everyone else keeps the resolution of int_identity_resolved.
+-- held them taken from their re-solve without them (int_identity_resolved_without_erasures),
+-- since removing an identifier can split a person. Everyone else keeps the resolution
+-- of int_identity_resolved.
 with
 
 identifiers as (
@@ -22,7 +17,7 @@ erasures as (
 ),
 
 relabelled as (
-    select * from int_identity_persons__relabelled
+    select * from {{ ref('int_identity_resolved_without_erasures') }}
 ),
 
 affected_persons as (

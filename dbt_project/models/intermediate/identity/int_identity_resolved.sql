@@ -1,22 +1,46 @@
-{{ config(
-    pre_hook="{% do cdp.resolve_identity_incremental(ref('int_identifiers'), ref('int_identity_edges'), 'int_identity_resolved__labels', this, this.schema ~ '.' ~ this.identifier ~ '__state', src_column='left_node_id', dst_column='right_node_id', full_refresh=flags.FULL_REFRESH) %}"
-) }}
--- depends_on: {{ ref('int_identifiers') }}
--- depends_on: {{ ref('int_identity_edges') }}
+{{ config(materialized='identity_resolution') }}
 
--- Every identifier's person before erasure: the graph solved with the over-merge guards
--- (macro resolve_identity; docs/identity.md). Incremental by construction: the pre-hook
--- re-solves only the live components a change touched and keeps this table's previous
--- labels elsewhere (macro resolve_identity_incremental); `--full-refresh` solves all.
+-- Every identifier's person before erasure. This select is the identity graph (one row
+-- per identifier, one per observed link); the identity_resolution materialization solves
+-- it with the guards of docs/identity.md (macro resolve_identity) and, between runs,
+-- re-solves only the live components a change touched (resolve_identity_incremental);
+-- `--full-refresh` solves everything.
 with
 
-labels as (
-    select * from int_identity_resolved__labels
+identifiers as (
+    select * from {{ ref('int_identifiers') }}
+),
+
+edges as (
+    select * from {{ ref('int_identity_edges') }}
+),
+
+node_rows as (
+    select
+        node_id,
+        identifier_type,
+        identifier_value,
+        first_seen_at,
+        cast(null as bigint) as linked_node_id,
+        cast(null as int) as tier
+    from identifiers
+),
+
+link_rows as (
+    select
+        left_node_id as node_id,
+        cast(null as string) as identifier_type,
+        cast(null as string) as identifier_value,
+        cast(null as timestamp) as first_seen_at,
+        right_node_id as linked_node_id,
+        tier
+    from edges
+),
+
+graph as (
+    select * from node_rows
+    union all
+    select * from link_rows
 )
 
-select
-    node_id,
-    person_node_id,
-    is_hub,
-    component_id
-from labels
+select * from graph
