@@ -1,11 +1,14 @@
 """Compile a validated segment into the text of its dbt model (`seg_<name>.sql`).
 
 The model is portable SQL (no `qualify`, no `group by all`, no engine-only function: time
-arithmetic goes through `dbt.dateadd`) and reads everything through `ref()`. It keeps one
-row per *stay* of a person in the segment (incremental): each build evaluates the rule
-for every profile at the pipeline's "now" (`int_as_of`), opens a stay for a new member
-and closes the open stay of a person who no longer qualifies, with the conditions that
-held (`entered_because`) or stopped holding (`exited_because`), by rule path.
+arithmetic goes through `dbt.dateadd`) and reads everything through `ref()`. It is an
+append-only change log (incremental, `append` on every engine): each build evaluates the
+rule for every profile at the pipeline's "now" (`int_as_of`) and appends an `entered` row
+for a new member and an `exited` row for the open stay of a person who no longer
+qualifies, with the conditions that held or stopped holding (`reason`), by rule path. The
+model holds the rule; the log tail is the dbt macro `cdp.segment_stay_changes`, and
+`cdp.segment_stays` pairs a log's rows back into stays (for `in_segment` /
+`entered_segment` and the membership models).
 
 Safety: identifiers come from the schema (`Column.name`, checked to be a plain
 identifier), or are constants here; every value from a YAML file goes through
@@ -50,14 +53,17 @@ from orchestration.activation.rule_ast import (
 from orchestration.activation.segment_files import is_implicit
 
 MODEL_PREFIX = "seg_"
-# Why a stay ended when the person has no profile row any more (and no merge says where).
-LEFT_PROFILES = "no longer in customer_profiles (erased, or its identifiers now resolve elsewhere)"
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _CHUNK = 48  # characters of a string literal per line, so generated models stay < 100 wide
 
 
 def model_name(segment: str) -> str:
     return f"{MODEL_PREFIX}{segment}"
+
+
+def _stays(segment: str) -> str:
+    """The stays (open and closed) of another segment's change log, as a subquery body."""
+    return f"{{{{ cdp.segment_stays(ref('{model_name(segment)}')) }}}}"
 
 
 # --------------------------------------------------------------------------- literals
@@ -189,11 +195,8 @@ class _Model:
             header,
             "{{\n    config(\n"
             "        materialized='incremental',\n"
-            "        unique_key=['person_id', 'entered_at'],\n"
-            # Spark has no delete+insert; merge needs its delta/iceberg file format.
-            "        incremental_strategy=(\n"
-            "            'merge' if target.type == 'spark' else 'delete+insert'\n"
-            "        ),\n"
+            # Only new rows, never an update: plain Parquet tables on Spark take it.
+            "        incremental_strategy='append',\n"
             "        on_schema_change='append_new_columns',\n"
             "        full_refresh=false,\n"
             f"        tags={tags}\n"
@@ -206,20 +209,6 @@ class _Model:
             f"{name} as (\n    select * from {{{{ ref('{ref}') }}}}\n),\n\n"
             for name, ref in self.imports.items()
         ]
-        parts.append(
-            "merged_persons as (\n"
-            "    -- Where a person id went when identity merged it into another.\n"
-            "    select\n"
-            "        old_person_id,\n"
-            "        {{ dbt.listagg(\n"
-            "            measure='new_person_id',\n"
-            "            delimiter_text=\"', '\",\n"
-            "            order_by_clause='order by new_person_id'\n"
-            "        ) }} as merged_into\n"
-            "    from {{ ref('person_merges') }}\n"
-            "    group by old_person_id\n"
-            "),\n\n"
-        )
         parts += [f"{name} as (\n{body}\n),\n\n" for name, body in self.ctes]
         joins = "".join(f"\n    {join}" for join in self.joins)
         leaf_columns = ",\n".join(f"        {sql} as leaf_{i}" for i, sql in enumerate(columns))
@@ -256,7 +245,15 @@ class _Model:
             "    from evaluated\n"
             "),\n\n"
         )
-        parts.append(_STAYS.format(segment=segment, attributes=attributes, left=_left()))
+        parts.append(
+            "segment as (\n"
+            "    -- The segment's constants, for the change log (cdp.segment_stay_changes).\n"
+            "    select\n"
+            f"        {segment} as segment_name,\n"
+            f"        {attributes} as attributes\n"
+            "),\n\n"
+            "{{ cdp.segment_stay_changes() }}\n"
+        )
         text = "".join(parts)
         return text.replace("{as_of}", _as_of_cte(text), 1)
 
@@ -289,7 +286,7 @@ class _Model:
                 (
                     cte,
                     "    select distinct stays.person_id\n"
-                    f"    from {{{{ ref('{model_name(leaf.segment)}') }}}} as stays\n"
+                    f"    from ({_stays(leaf.segment)}) as stays\n"
                     "    where stays.exited_at is null",
                 )
             )
@@ -307,7 +304,7 @@ class _Model:
             value = self.followed(position, cte, leaf.min_times, leaf.not_followed_by)
             return f"not {value}" if leaf.negated else value
         if isinstance(leaf, EnteredSegment):
-            source = f"{{{{ ref('{model_name(leaf.segment)}') }}}} as stays"
+            source = f"({_stays(leaf.segment)}) as stays"
             where = window("stays.entered_at", leaf.window)
             self.ctes.append(
                 (cte, _aggregate(source, "stays.person_id", "stays.entered_at", where))
@@ -435,10 +432,6 @@ def _height(node: Node) -> int:
     return 0
 
 
-def _left() -> str:
-    return sql_literal(LEFT_PROFILES, " " * 12)
-
-
 def comparison(leaf: Comparison, alias: str) -> str:
     """`leaf` on `alias`'s column (may be NULL; callers fold NULL into false)."""
     column = f"{alias}.{identifier(leaf.column)}"
@@ -522,75 +515,3 @@ def _aggregate(source: str, person: str, timestamp: str, where: list[str]) -> st
         f"    where\n        {conditions}\n"
         f"    group by {person}"
     )
-
-
-# Open a stay for each new member, close the open stay of each person who is no longer
-# one (with the reason); unchanged stays are not touched (the incremental merge keeps them).
-_STAYS = """open_stays as (
-    {{% if is_incremental() %}}
-        select
-            person_id,
-            entered_at,
-            entered_because,
-            entered_invocation_id
-        from {{{{ this }}}}
-        where exited_at is null
-    {{% else %}}
-        select
-            cast(null as string) as person_id,
-            cast(null as timestamp) as entered_at,
-            cast(null as string) as entered_because,
-            cast(null as string) as entered_invocation_id
-        from as_of
-        where false
-    {{% endif %}}
-),
-
-entered as (
-    select
-        {segment} as segment_name,
-        explained.person_id,
-        as_of.as_of_at as entered_at,
-        cast(null as timestamp) as exited_at,
-        explained.entered_because,
-        cast(null as string) as exited_because,
-        {attributes} as attributes,
-        '{{{{ invocation_id }}}}' as entered_invocation_id,
-        cast(null as string) as exited_invocation_id
-    from explained
-    cross join as_of
-    left join open_stays on explained.person_id = open_stays.person_id
-    where explained.is_member and open_stays.person_id is null
-),
-
-exited as (
-    select
-        {segment} as segment_name,
-        open_stays.person_id,
-        open_stays.entered_at,
-        as_of.as_of_at as exited_at,
-        open_stays.entered_because,
-        case
-            when explained.person_id is not null then explained.exited_because
-            when merged_persons.merged_into is not null
-                then concat('merged into ', merged_persons.merged_into)
-            else {left}
-        end as exited_because,
-        {attributes} as attributes,
-        open_stays.entered_invocation_id,
-        '{{{{ invocation_id }}}}' as exited_invocation_id
-    from open_stays
-    cross join as_of
-    left join explained on open_stays.person_id = explained.person_id
-    left join merged_persons on open_stays.person_id = merged_persons.old_person_id
-    where not coalesce(explained.is_member, false)
-),
-
-changes as (
-    select * from entered
-    union all
-    select * from exited
-)
-
-select * from changes
-"""

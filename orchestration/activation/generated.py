@@ -81,23 +81,26 @@ def _segment_yaml(definition: SegmentDefinition) -> str:
     column_docs = [
         ("segment_name", "string", f"Always `{name}`."),
         ("person_id", "string", "{{ doc('col_person_id') }}"),
-        ("entered_at", "timestamp", "Start of the stay, on the pipeline's clock (int_as_of)."),
+        ("change_type", "string", "`entered` (a stay opened) or `exited` (it closed)."),
         (
-            "exited_at",
+            "changed_at",
             "timestamp",
-            "End of the stay (the evaluation that found the person "
-            "no longer qualifies); NULL while a member.",
+            "When the evaluation that saw the change ran, on the pipeline's clock (int_as_of).",
         ),
-        ("entered_because", "string", "The rule's conditions that held on entry, by rule path."),
         (
-            "exited_because",
+            "entered_at",
+            "timestamp",
+            "Start of the stay the row belongs to (on an `entered` row, changed_at).",
+        ),
+        (
+            "reason",
             "string",
-            "What stopped holding (audience and consent included), "
-            "or the merge / erasure that removed the person.",
+            "Entered: the rule's conditions that held, by rule path. Exited: what stopped "
+            "holding (audience and consent included), or the merge / erasure that removed "
+            "the person.",
         ),
         ("attributes", "string", "The segment's static attributes as JSON text (NULL: none)."),
-        ("entered_invocation_id", "string", "The dbt invocation that opened the stay."),
-        ("exited_invocation_id", "string", "The dbt invocation that closed it."),
+        ("invocation_id", "string", "The dbt invocation that appended the row."),
     ]
     document = {
         "version": 2,
@@ -105,9 +108,11 @@ def _segment_yaml(definition: SegmentDefinition) -> str:
             {
                 "name": model_name(name),
                 "description": (
-                    f"{definition.description} One row per stay of a person in segment "
-                    f"`{name}` (incremental: each build opens the stays of new members and "
-                    f"closes those of persons who no longer qualify). Generated from "
+                    f"{definition.description} Change log of segment `{name}`: one row "
+                    "per person entering or exiting (append-only incremental: each build "
+                    "appends an `entered` row for each new member and an `exited` row for "
+                    "the open stay of each person who no longer qualifies; "
+                    "segment_membership_history pairs them into stays). Generated from "
                     f"`{_source(definition)}`."
                 ),
                 "config": {
@@ -127,20 +132,23 @@ def _segment_yaml(definition: SegmentDefinition) -> str:
                 "data_tests": [
                     {
                         "unique_combination_of_columns": {
-                            "arguments": {"combination_of_columns": ["person_id", "entered_at"]}
+                            "arguments": {
+                                "combination_of_columns": ["person_id", "entered_at", "change_type"]
+                            }
                         }
-                    }
+                    },
+                    {
+                        "expression_is_true": {
+                            "arguments": {"expression": "changed_at >= entered_at"}
+                        }
+                    },
                 ],
                 "columns": [
                     {
                         "name": column,
                         "data_type": data_type,
                         "description": text,
-                        **(
-                            {"data_tests": ["not_null"]}
-                            if column in ("segment_name", "person_id", "entered_at")
-                            else {}
-                        ),
+                        **_column_tests(column),
                     }
                     for column, data_type, text in column_docs
                 ],
@@ -149,6 +157,20 @@ def _segment_yaml(definition: SegmentDefinition) -> str:
     }
     body = yaml.safe_dump(document, sort_keys=False, width=88, allow_unicode=True)
     return _header(_source(definition), "#") + body
+
+
+_NOT_NULL = ("segment_name", "person_id", "changed_at", "entered_at", "invocation_id")
+
+
+def _column_tests(column: str) -> dict[str, list[object]]:
+    if column == "change_type":
+        return {
+            "data_tests": [
+                "not_null",
+                {"accepted_values": {"arguments": {"values": ["entered", "exited"]}}},
+            ]
+        }
+    return {"data_tests": ["not_null"]} if column in _NOT_NULL else {}
 
 
 def audience_rule_rows(

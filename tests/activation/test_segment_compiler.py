@@ -91,7 +91,12 @@ def test_each_segment_model_is_generated_with_its_refresh_tag_and_asset_key(dbt_
         for construct in ("qualify", "group by all", "starts_with(", "list_", "::"):
             assert construct not in sql.lower()
     sms = files[SEGMENT_MODELS_DIR / "seg_abandoned_cart_sms.sql"]
-    assert "{{ ref('seg_abandoned_cart') }} as stays" in sms  # entered_segment is a ref
+    # entered_segment reads the other segment's stays, paired from its change log (a ref).
+    assert "({{ cdp.segment_stays(ref('seg_abandoned_cart')) }}) as stays" in sms
+    # The model holds the rule; the change-log tail is the one macro, appended on any engine.
+    assert sms.rstrip().endswith("{{ cdp.segment_stay_changes() }}")
+    assert "incremental_strategy='append'" in sms
+    assert "merge" not in sms.split("with\n", 1)[0]
     assert '"discount_code": "CART10"' in sms
 
 

@@ -1,5 +1,6 @@
--- Current members of every segment: the open stays of the generated `seg_<name>` models
--- (one per segment YAML; the list is the generated macro `segment_models()`).
+-- Current members of every segment: the open stays of the generated `seg_<name>` change
+-- logs (an `entered` row without its `exited` row; one log per segment YAML, the list is
+-- the generated macro `segment_models()`).
 {%- set segments = cdp.segment_models() %}
 
 with
@@ -12,7 +13,7 @@ with
                 person_id,
                 entered_at,
                 attributes
-            from {{ ref(segment.model) }}
+            from ({{ cdp.segment_stays(ref(segment.model)) }}) as stays
             where exited_at is null
         ),
 

@@ -1,6 +1,7 @@
--- Every stay of a person in a segment, open or closed: the generated `seg_<name>` models
--- side by side. Each of those is incremental and keeps its own stays, so a segment rule
--- can read another segment's history (`entered_segment`) without a cycle through here.
+-- Every stay of a person in a segment, open or closed: the `entered` and `exited` rows of
+-- the generated `seg_<name>` change logs paired by (person_id, entered_at), the logs side
+-- by side. Each log is append-only incremental and keeps its own changes, so a segment
+-- rule can read another segment's history (`entered_segment`) without a cycle through here.
 {%- set segments = cdp.segment_models() %}
 
 with
@@ -16,7 +17,7 @@ with
             exited_because,
             entered_invocation_id,
             exited_invocation_id
-        from {{ ref(segment.model) }}
+        from ({{ cdp.segment_stays(ref(segment.model)) }}) as stays
     ),
 
 {% endfor %}

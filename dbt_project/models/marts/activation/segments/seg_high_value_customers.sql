@@ -4,10 +4,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key=['person_id', 'entered_at'],
-        incremental_strategy=(
-            'merge' if target.type == 'spark' else 'delete+insert'
-        ),
+        incremental_strategy='append',
         on_schema_change='append_new_columns',
         full_refresh=false,
         tags=['daily']
@@ -21,19 +18,6 @@ as_of as (
 
 profiles as (
     select * from {{ ref('customer_profiles') }}
-),
-
-merged_persons as (
-    -- Where a person id went when identity merged it into another.
-    select
-        old_person_id,
-        {{ dbt.listagg(
-            measure='new_person_id',
-            delimiter_text="', '",
-            order_by_clause='order by new_person_id'
-        ) }} as merged_into
-    from {{ ref('person_merges') }}
-    group by old_person_id
 ),
 
 leaves as (
@@ -131,73 +115,11 @@ explained as (
     from evaluated
 ),
 
-open_stays as (
-    {% if is_incremental() %}
-        select
-            person_id,
-            entered_at,
-            entered_because,
-            entered_invocation_id
-        from {{ this }}
-        where exited_at is null
-    {% else %}
-        select
-            cast(null as string) as person_id,
-            cast(null as timestamp) as entered_at,
-            cast(null as string) as entered_because,
-            cast(null as string) as entered_invocation_id
-        from as_of
-        where false
-    {% endif %}
-),
-
-entered as (
+segment as (
+    -- The segment's constants, for the change log (cdp.segment_stay_changes).
     select
         'high_value_customers' as segment_name,
-        explained.person_id,
-        as_of.as_of_at as entered_at,
-        cast(null as timestamp) as exited_at,
-        explained.entered_because,
-        cast(null as string) as exited_because,
-        cast(null as string) as attributes,
-        '{{ invocation_id }}' as entered_invocation_id,
-        cast(null as string) as exited_invocation_id
-    from explained
-    cross join as_of
-    left join open_stays on explained.person_id = open_stays.person_id
-    where explained.is_member and open_stays.person_id is null
+        cast(null as string) as attributes
 ),
 
-exited as (
-    select
-        'high_value_customers' as segment_name,
-        open_stays.person_id,
-        open_stays.entered_at,
-        as_of.as_of_at as exited_at,
-        open_stays.entered_because,
-        case
-            when explained.person_id is not null then explained.exited_because
-            when merged_persons.merged_into is not null
-                then concat('merged into ', merged_persons.merged_into)
-            else (
-                'no longer in customer_profiles (erased, or its '
-                || 'identifiers now resolve elsewhere)'
-            )
-        end as exited_because,
-        cast(null as string) as attributes,
-        open_stays.entered_invocation_id,
-        '{{ invocation_id }}' as exited_invocation_id
-    from open_stays
-    cross join as_of
-    left join explained on open_stays.person_id = explained.person_id
-    left join merged_persons on open_stays.person_id = merged_persons.old_person_id
-    where not coalesce(explained.is_member, false)
-),
-
-changes as (
-    select * from entered
-    union all
-    select * from exited
-)
-
-select * from changes
+{{ cdp.segment_stay_changes() }}
