@@ -2,17 +2,16 @@
 BI tools and syncs read (every column of the contract's tables has a description)."""
 
 import json
-import shutil
 
 from orchestration.dbt_inprocess import invoke_dbt
 
 CONTRACT_MARTS = ("identity_map", "customer_profiles")
 
 
-def test_docs_generate_builds_a_catalog_of_the_marts(tmp_path, demo_build, monkeypatch):
-    # A copy: the session's read-only connections keep dbt from opening the original.
-    warehouse = tmp_path / "cdp.duckdb"
-    shutil.copy(demo_build.warehouse, warehouse)
+def test_docs_generate_builds_a_catalog_of_the_marts(tmp_path, demo_warehouse_copy, monkeypatch):
+    # A copy (with its write-ahead log): the session's read-only connections keep dbt
+    # from opening the original.
+    warehouse = demo_warehouse_copy
     monkeypatch.setenv("CDP_WAREHOUSE", str(warehouse))
     target = tmp_path / "target"
 
