@@ -13,22 +13,10 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.activation.destinations.base import Member, RunInfo
+from orchestration.activation.sync.store import MEMBER_COLUMNS
 
-COLUMNS = (
-    "segment_name",
-    "destination",
-    "person_id",
-    "is_known",
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-    "city",
-    "postal_code",
-    "country",
-    "entered_at",
-    "attributes",
-)
+# The payload mart's columns, as the sync reads them.
+COLUMNS = tuple(MEMBER_COLUMNS)
 
 
 def person(number: int, **changes: object) -> Member:
