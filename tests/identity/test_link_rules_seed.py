@@ -116,7 +116,6 @@ def test_spark_seeds_the_rules_as_the_csv_empty_cells_as_null(tmp_path: Path) ->
         text=True,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    os.environ.update(settings.as_env())
     with SparkWarehouse.open(settings) as warehouse:
         rows = warehouse.read_arrow(RULES).to_pylist()
     assert sorted(rows, key=lambda row: str(row["rule"])) == csv_rules()

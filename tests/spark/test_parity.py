@@ -85,7 +85,6 @@ class Engine:
 
     def open(self) -> Warehouse:
         if self.name == "spark":
-            os.environ.update(self.settings.as_env())
             return SparkWarehouse.open(self.settings)
         return DuckDBWarehouse.open(self.settings.warehouse)
 
