@@ -237,10 +237,13 @@ def run_pipeline(
         instance = dg.DagsterInstance.get()
 
     def execute() -> dg.ExecuteInProcessResult:
-        with _tests_of_built_models_only(selection is not None):
-            return job.execute_in_process(
-                run_config=run_config, instance=instance, raise_on_error=False, **subset
-            )
+        try:
+            with _tests_of_built_models_only(selection is not None):
+                return job.execute_in_process(
+                    run_config=run_config, instance=instance, raise_on_error=False, **subset
+                )
+        finally:
+            _release(settings)
 
     if log_level == "INFO":
         return summarise(execute(), settings, time.monotonic() - started)
@@ -252,6 +255,28 @@ def run_pipeline(
     summary = summarise(result, settings, time.monotonic() - started)
     summary.log_file = log_file
     return summary
+
+
+def _release(settings: Settings) -> None:
+    """Leave the warehouse whole and free at the end of a run. Spark: the run's Python
+    steps share one JVM (resources.py); stop it, so that what comes next (a dbt process,
+    another run) can open the metastore. DuckDB: checkpoint, so the database file holds
+    every table without its write-ahead log (a copy of the file alone is complete)."""
+    if settings.engine == "spark":
+        from orchestration.spark import stop_session
+
+        stop_session()
+        return
+    if not settings.warehouse.exists():
+        return
+    from orchestration.warehouse import DuckDBWarehouse, WarehouseLockedError
+
+    try:
+        with DuckDBWarehouse.open(settings.warehouse) as warehouse:
+            warehouse.checkpoint()
+    except WarehouseLockedError:
+        # Another process holds the file (a BI tool): it checkpoints when it closes.
+        pass
 
 
 @contextlib.contextmanager

@@ -32,23 +32,38 @@ class WarehouseResource(dg.ConfigurableResource):
     def engine(self) -> str:
         return "spark" if self.target.startswith("spark") else "duckdb"
 
+    @property
+    def settings(self) -> Settings:
+        variables = {"CDP_WAREHOUSE": self.path, "CDP_TARGET": self.target}
+        if self.spark_dir:
+            variables["CDP_SPARK_DIR"] = self.spark_dir
+        return Settings.from_env(variables)
+
     @contextlib.contextmanager
     def open(self, read_only: bool = False) -> Iterator[Warehouse]:
-        """The Warehouse adapter of the configured engine, released on exit (the file
-        lock, or the Spark JVM: the dbt subprocess needs the metastore after us)."""
+        """The Warehouse adapter of the configured engine.
+
+        DuckDB: a connection, closed on exit (the dbt subprocess needs the file after us).
+        Spark: the process's session, kept on exit, so that the Python steps of a run
+        share one JVM (starting one takes tens of seconds); `release()` stops it before
+        a dbt subprocess opens the metastore (assets/dbt.py), and the run stops it at
+        its end (pipeline.py)."""
         if self.engine == "spark":
-            variables = {"CDP_WAREHOUSE": self.path, "CDP_TARGET": self.target}
-            if self.spark_dir:
-                variables["CDP_SPARK_DIR"] = self.spark_dir
-            warehouse: Warehouse = SparkWarehouse.open(Settings.from_env(variables))
-        else:
-            with self.connect(read_only=read_only) as con:
-                yield DuckDBWarehouse(con, owned=False)
+            from orchestration.spark import get_session
+
+            yield SparkWarehouse(get_session(self.settings), owned=False)
             return
-        try:
-            yield warehouse
-        finally:
-            warehouse.close()
+        with self.connect(read_only=read_only) as con:
+            yield DuckDBWarehouse(con, owned=False)
+
+    def release(self) -> None:
+        """Let another process open the warehouse: on Spark, stop this process's session
+        and its JVM (embedded Derby lets one JVM at a time open the metastore). Nothing
+        to do on DuckDB, whose connections close with `open`."""
+        if self.engine == "spark":
+            from orchestration.spark import stop_session
+
+            stop_session()
 
     @contextlib.contextmanager
     def open_sync(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, Warehouse]]:

@@ -106,7 +106,8 @@ def stop_session() -> None:
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
-    session = SparkSession.getActiveSession()
+    # The active session is per thread; the one this process created is not.
+    session = SparkSession.getActiveSession() or SparkSession._instantiatedSession
     if session is not None:
         session.stop()
     gateway = SparkContext._gateway

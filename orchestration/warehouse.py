@@ -118,6 +118,11 @@ class Warehouse(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine (the file lock, the JVM)."""
 
+    def checkpoint(self) -> None:  # noqa: B027 - optional hook
+        """Make what was written durable in the warehouse's own files (DuckDB: out of
+        the write-ahead log into the database file, so a copy of the file alone holds
+        every table). Nothing to do on Spark, whose tables are their files."""
+
     def __enter__(self) -> Warehouse:
         return self
 
@@ -283,6 +288,9 @@ class DuckDBWarehouse(Warehouse):
             self.connection.execute("rollback")
             raise
         self.connection.execute("commit")
+
+    def checkpoint(self) -> None:
+        self.connection.execute("checkpoint")
 
     def close(self) -> None:
         if self._owned:

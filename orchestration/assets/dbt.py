@@ -43,6 +43,8 @@ def _build(
         fail_fast=config.fail_fast,
         unit_tests=settings.settings.ingests_files,
     )
+    # dbt runs in its own process: it needs the metastore this process's JVM holds.
+    warehouse.release()
     yield from dbt.cli(args, context=context).stream()
     # dbt has exited and released the DuckDB file (or the Spark metastore): read back
     # what people should see, through the Warehouse adapter.
