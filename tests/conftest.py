@@ -51,6 +51,24 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         prepare_dbt_manifest()
 
 
+TARGET_VARIABLES = ("CDP_TARGET", "CDP_WAREHOUSE")
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_target() -> Iterator[None]:
+    """A test that points CDP_TARGET or CDP_WAREHOUSE elsewhere in os.environ (and does
+    not put it back) would send every later in-process dbt call to that warehouse: a
+    leaked CDP_TARGET=spark once made `dbt docs generate` read the Spark catalog. Put
+    them back after each test."""
+    saved = {name: os.environ.get(name) for name in TARGET_VARIABLES}
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     """The manifest the session parsed (or found current) at its start; parsed again
@@ -104,6 +122,10 @@ THROUGH_QUALITY = dg.AssetSelection.groups("staging", "quality").upstream()
 # identity_map's GX check also reads identity_health (an additional dependency).
 THROUGH_PREDICTIONS = dg.AssetSelection.assets(
     "marts/customer_predictions", "marts/identity_health"
+).upstream()
+# The identity marts and the profiles (segments, payloads, exports, serving left out).
+THROUGH_PROFILES = dg.AssetSelection.assets(
+    "marts/customer_profiles", "marts/identity_health", "marts/person_merges"
 ).upstream()
 
 
@@ -184,10 +206,8 @@ def copy_demo_warehouse(demo_build: RunSummary, target_dir: Path) -> Path:
     """A private copy of the demo warehouse file (the session's stays untouched)."""
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / "cdp.duckdb"
+    # The run checkpoints at its end: the file holds every table, without a WAL.
     shutil.copyfile(demo_build.warehouse, target)
-    wal = demo_build.warehouse.with_name(demo_build.warehouse.name + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, target.with_name(target.name + ".wal"))
     return target
 
 

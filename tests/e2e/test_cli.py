@@ -21,6 +21,9 @@ def test_cdp_run_builds_the_demo_warehouse_and_prints_the_summary(demo_run):
     assert printed.headline.startswith("cdp run succeeded")
     assert printed.failed_steps == []
     assert warehouse.is_file()
+    # Checkpointed at the end of the run: the file alone holds every table (a copy of
+    # it, as a user backs it up or a test takes it, is complete).
+    assert not warehouse.with_name(warehouse.name + ".wal").exists()
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in sorted(load_contract().tables):

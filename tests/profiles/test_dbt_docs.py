@@ -9,7 +9,7 @@ CONTRACT_MARTS = ("identity_map", "customer_profiles")
 
 
 def test_docs_generate_builds_a_catalog_of_the_marts(tmp_path, demo_warehouse_copy, monkeypatch):
-    # A copy (with its write-ahead log): the session's read-only connections keep dbt
+    # A copy: the session's read-only connections keep dbt
     # from opening the original.
     warehouse = demo_warehouse_copy
     monkeypatch.setenv("CDP_WAREHOUSE", str(warehouse))
