@@ -137,3 +137,20 @@ def test_the_platforms_disagree_with_each_other_and_each_destination_follows_its
     # Google keeps the `+` of E.164, Meta sends digits only.
     assert google_ads.normalise_phone("+1 415 555 0134", None, "US") == "+14155550134"
     assert meta.normalise_phone("+1 415 555 0134", None, "US") == "14155550134"
+
+
+def test_metas_published_hashes():
+    """developers.facebook.com/docs/marketing-api/conversions-api/parameters/
+    customer-information-parameters (read 2026-12-03)."""
+    assert sha256_hex(meta.normalise_email("John_Smith@gmail.com")) == (
+        "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"
+    )
+    assert sha256_hex(meta.normalise_phone("(650)555-1212", "US", "US")) == (
+        "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176"
+    )
+    assert sha256_hex(meta.letters_only("Mary")) == (
+        "6915771be1c5aa0c886870b6951b03d7eafc121fea0e80a5ea83beb7c449f4ec"
+    )
+    assert sha256_hex(meta.letters_only("Valéry")) == (
+        "08e1996b5dd49e62a4b4c010d44e4345592a863bb9f8e3976219bac29417149c"
+    )

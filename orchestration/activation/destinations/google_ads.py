@@ -10,12 +10,13 @@ which stay in clear text:
   any `+suffix` before the `@` are removed (Google's normalisation for those domains).
 * Phone: E.164 with the leading `+` (libphonenumber; the member's country, else the
   configured default region, reads a national number).
-* First Name, Last Name: lower-cased and trimmed (inner spaces kept as written).
+* First Name, Last Name: lower-cased, trimmed, inner runs of spaces collapsed.
 * Country: ISO 3166-1 alpha-2; Zip: the postal code as given (trimmed).
 
 These are the rules of Google's own formatter (`google-ads-datamanager-util`, a dev
 dependency): tests/activation/test_platform_vectors.py runs the shared vectors through
-both. Where that formatter and Google's docs disagree (a national phone number), we follow
+both. Where that formatter and Google's docs disagree (a national phone number, a run of
+spaces inside a name), we follow
 the docs: docs/activation.md, "Platform hashing rules".
 
 Names, country and zip only match together (Google's "mailing address match"), so they
@@ -70,8 +71,10 @@ def normalise_phone(value: str, country: str | None, default_region: str) -> str
 
 
 def normalise_name(value: str) -> str | None:
-    """Trimmed and lower-cased; inner spaces are kept as written (Google's formatter)."""
-    name = value.strip().lower()
+    """Trimmed, lower-cased, inner runs of whitespace made one space: Google's template
+    says "remove all extra spaces before, after or in between" names; Google's formatter
+    keeps inner runs as written (docs/activation.md, "Platform hashing rules")."""
+    name = _WHITESPACE.sub(" ", value).strip().lower()
     return name or None
 
 
