@@ -111,3 +111,17 @@ def test_changes_go_in_batches_of_the_configured_size(tmp_path):
 
 def test_10001_members_make_two_batches_of_at_most_10000(tmp_path):
     assert _batch_files(tmp_path, meta(), 10_001) == {"001": 10_000, "002": 1}
+
+
+def test_spaces_inside_the_city_are_removed_as_metas_rule_and_sdk_both_do():
+    """Reported as a bug ("only the ends should be trimmed"): it is Meta's rule. Meta's
+    docs say CT is lower case "with no punctuation, no special characters, and no white
+    space", and Meta's SDK (CustomAudienceMixin.normalize_key) keeps a-z only, so
+    `San Francisco` must leave as the hash of `sanfrancisco`; keeping the space would make
+    every multi-word city unmatchable. (Google's formatter keeps inner spaces in address
+    fields, but our Google file sends no city.)"""
+    from facebook_business.adobjects.helpers.customaudiencemixin import CustomAudienceMixin
+
+    prepared = meta().prepare(person(1, city="  San Francisco "))
+    sdk = CustomAudienceMixin.format_params(["CT"], [["  San Francisco "]], is_raw=True)
+    assert prepared.record["CT"] == sha256("sanfrancisco") == sdk["payload"]["data"][0][0]

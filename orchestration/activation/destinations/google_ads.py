@@ -5,13 +5,19 @@ data"): a UTF-8 CSV whose column headers are exactly `Email, Phone, First Name, 
 Country, Zip`, values normalised and then SHA-256 hashed (hex), except Country and Zip,
 which stay in clear text:
 
-* Email: trimmed, no spaces, lower-cased; for gmail.com and googlemail.com addresses the
-  dots and any `+suffix` before the `@` are removed (Google's normalisation for those
-  domains).
+* Email: trimmed (Unicode whitespace), lower-cased; an address with whitespace inside or
+  not exactly one `@` is not sent; for gmail.com and googlemail.com addresses the dots and
+  any `+suffix` before the `@` are removed (Google's normalisation for those domains).
 * Phone: E.164 with the leading `+` (libphonenumber; the member's country, else the
   configured default region, reads a national number).
 * First Name, Last Name: lower-cased, trimmed, inner runs of spaces collapsed.
 * Country: ISO 3166-1 alpha-2; Zip: the postal code as given (trimmed).
+
+These are the rules of Google's own formatter (`google-ads-datamanager-util`, a dev
+dependency): tests/activation/test_platform_vectors.py runs the shared vectors through
+both. Where that formatter and Google's docs disagree (a national phone number, a run of
+spaces inside a name), we follow
+the docs: docs/activation.md, "Platform hashing rules".
 
 Names, country and zip only match together (Google's "mailing address match"), so they
 are sent only when all four are present: no name leaves when it cannot be used. A member
@@ -46,11 +52,12 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def normalise_email(value: str) -> str | None:
-    """Google's email normal form (see the module docstring)."""
-    email = _WHITESPACE.sub("", value).lower()
-    if "@" not in email:
+    """Google's email normal form (see the module docstring); None for what Google's
+    formatter rejects: inner whitespace, not exactly one `@`, an empty part."""
+    email = value.strip().lower()
+    if _WHITESPACE.search(email) or email.count("@") != 1:
         return None
-    local, _, domain = email.rpartition("@")
+    local, _, domain = email.partition("@")
     if domain in GMAIL_DOMAINS:
         local = local.split("+", 1)[0].replace(".", "")
     if not local or not domain:
@@ -64,6 +71,9 @@ def normalise_phone(value: str, country: str | None, default_region: str) -> str
 
 
 def normalise_name(value: str) -> str | None:
+    """Trimmed, lower-cased, inner runs of whitespace made one space: Google's template
+    says "remove all extra spaces before, after or in between" names; Google's formatter
+    keeps inner runs as written (docs/activation.md, "Platform hashing rules")."""
     name = _WHITESPACE.sub(" ", value).strip().lower()
     return name or None
 
@@ -74,7 +84,8 @@ def normalise_country(value: str | None) -> str | None:
 
 
 def normalise_zip(value: str | None) -> str | None:
-    postal = _WHITESPACE.sub(" ", value or "").strip().upper()
+    """Trimmed, otherwise as given (Google's formatter: no case change, inner spaces kept)."""
+    postal = (value or "").strip()
     return postal or None
 
 

@@ -3,8 +3,9 @@
 Schema `EMAIL, PHONE, FN, LN, CT, ST, ZIP, COUNTRY`, every value normalised the way Meta's
 "Hashing and Normalizing Data" rules say and then SHA-256 hashed (hex):
 
-* EMAIL: trimmed, no spaces, lower-cased. No gmail dot removal (that is Google's rule;
-  Meta hashes the address as written).
+* EMAIL: whitespace and dots trimmed from the ends, lower-cased; an address with
+  whitespace inside or not exactly one `@` is not sent. No gmail dot or `+suffix` removal
+  (that is Google's rule; Meta hashes the address as written).
 * PHONE: digits only, with the country code, no `+` and no leading zeros (libphonenumber
   E.164 without the `+`).
 * FN, LN: lower-case letters only: no punctuation, digits or spaces (UTF-8 letters such as
@@ -14,6 +15,11 @@ Schema `EMAIL, PHONE, FN, LN, CT, ST, ZIP, COUNTRY`, every value normalised the 
   lower the match rate.
 * ZIP: lower case without spaces; a US zip is its first 5 digits.
 * COUNTRY: ISO 3166-1 alpha-2, lower case.
+
+These are checked against Meta's own normaliser (`facebook-business`, a dev dependency:
+CustomAudienceMixin) on the shared vectors, tests/activation/test_platform_vectors.py.
+Where the SDK and Meta's docs disagree (a national phone number, accented letters, a zip
+with a space), we follow the docs: docs/activation.md, "Platform hashing rules".
 
 Meta takes at most 10,000 rows per request, so a segment's changes are cut into batches of
 at most `batch_size` (default and maximum 10,000) rows, one file each, in the payload's
@@ -45,11 +51,19 @@ from orchestration.identifiers import normalize_phone
 SCHEMA = ("EMAIL", "PHONE", "FN", "LN", "CT", "ST", "ZIP", "COUNTRY")
 MAX_BATCH_ROWS = 10_000
 _WHITESPACE = re.compile(r"\s+")
+# What Meta's SDK trims from every customer-list value (" \t\r\n\0\x0B."), with all
+# Unicode whitespace: CustomAudienceMixin.format_params.
+_EMAIL_ENDS = re.compile(r"^[\s.\x00]+|[\s.\x00]+$")
 
 
 def normalise_email(value: str) -> str | None:
-    email = _WHITESPACE.sub("", value).lower()
-    return email if "@" in email else None
+    """Whitespace (Unicode too) and dots trimmed from both ends, lower-cased, as Meta's SDK
+    does; None for whitespace inside or not exactly one `@` (not an address)."""
+    email = _EMAIL_ENDS.sub("", value).lower()
+    if _WHITESPACE.search(email) or email.count("@") != 1:
+        return None
+    local, _, domain = email.partition("@")
+    return email if local and domain else None
 
 
 def normalise_phone(value: str, country: str | None, default_region: str) -> str | None:
