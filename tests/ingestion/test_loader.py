@@ -249,6 +249,9 @@ def test_parquet_typed_and_nested_columns_are_read_as_contract_types(raw_dir, co
     assert (report.rows_loaded, report.rows_quarantined) == (2, 1)
     assert report.missing_columns == [
         "anonymous_id",
+        "category",
+        "group_id",
+        "name",
         "previous_id",
         "properties",
         "received_at",
