@@ -81,6 +81,11 @@ class Warehouse(abc.ABC):
     def create_table(self, relation: str, schema: pa.Schema) -> None:
         """Create an empty table with these Arrow-typed columns, unless it exists."""
 
+    def add_columns(self, relation: str, schema: pa.Schema) -> None:
+        """Append these Arrow-typed columns (NULL in existing rows) to an existing table:
+        a raw table created before the contract gained them."""
+        raise NotImplementedError(f"{self.engine}: add_columns")
+
     @abc.abstractmethod
     def read_query(self, sql: str) -> pa.Table:
         """The rows of a SELECT in the engine's SQL (the GX suites' reads: portable SQL)."""
@@ -249,6 +254,13 @@ class DuckDBWarehouse(Warehouse):
         self.connection.execute(
             f"create table if not exists {_duckdb_relation(relation)} ({columns})"
         )
+
+    def add_columns(self, relation: str, schema: pa.Schema) -> None:
+        for f in schema:
+            self.connection.execute(
+                f"alter table {_duckdb_relation(relation)} "
+                f"add column if not exists {_quote(f.name)} {duckdb_type(f.type)}"
+            )
 
     def read_query(self, sql: str) -> pa.Table:
         return self.connection.sql(sql).to_arrow_table()
@@ -423,6 +435,10 @@ class SparkWarehouse(Warehouse):
         self.session.sql(
             f"create table if not exists {_spark_relation(relation)} ({columns}) using parquet"
         )
+
+    def add_columns(self, relation: str, schema: pa.Schema) -> None:
+        columns = ", ".join(f"`{f.name}` {spark_type(f.type)}" for f in schema)
+        self.session.sql(f"alter table {_spark_relation(relation)} add columns ({columns})")
 
     def read_query(self, sql: str) -> pa.Table:
         return self.session.sql(sql).toArrow()

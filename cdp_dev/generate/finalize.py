@@ -124,6 +124,20 @@ def split(rng: np.random.Generator, candidates: np.ndarray, sizes: list[int]) ->
 
 # --------------------------------------------------------------------------- events
 
+# The contract columns of a simulated event tuple, in tuple order (state.py: EV_TS follows).
+EVENT_ROW_COLUMNS = (
+    "message_id",
+    "type",
+    "event",
+    "anonymous_id",
+    "user_id",
+    "previous_id",
+    "source",
+    "context",
+    "properties",
+    "traits",
+)
+
 
 def finalize_events(st: BatchState, spoil_json: bool) -> tuple[Columns, np.ndarray, np.ndarray]:
     """Events with sent/received times, duplicates, and dirt; sorted by arrival."""
@@ -131,8 +145,12 @@ def finalize_events(st: BatchState, spoil_json: bool) -> tuple[Columns, np.ndarr
     spec = load_contract()["events"]
     rows = st.events
     n = len(rows)
-    names = spec.columns[:10]
-    cols = to_columns([row[:10] for row in rows], names)
+    cols = to_columns([row[:10] for row in rows], EVENT_ROW_COLUMNS)
+    # The simulation emits no group calls and keeps page/screen names in `properties`:
+    # the top-level spec columns are there, empty, as an SDK that omits them sends them.
+    for column in spec.columns:
+        if column not in cols:
+            cols[column] = np.full(n, None, dtype=object)
     ts = np.fromiter((row[EV_TS] for row in rows), dtype=np.int64, count=n)
     eligible = np.fromiter((row[EV_ELIGIBLE] for row in rows), dtype=bool, count=n)
     batching = rng.random(n) < 0.1  # mobile SDKs flush queued events later

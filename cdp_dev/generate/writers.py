@@ -80,6 +80,9 @@ def event_lines(
         "anonymous_id",
         "user_id",
         "previous_id",
+        "group_id",
+        "name",
+        "category",
         "source",
         "context",
         "properties",
@@ -95,6 +98,9 @@ def event_lines(
         anon,
         user,
         prev,
+        group,
+        name,
+        category,
         source,
         ctx,
         props,
@@ -111,6 +117,12 @@ def event_lines(
         parts += [',"anonymousId":', _q(anon), ',"userId":', _q(user)]
         if prev is not None:
             parts += [',"previousId":', _q(prev)]
+        if group is not None:
+            parts += [',"groupId":', _q(group)]
+        if name is not None:
+            parts += [',"name":', _q(name)]
+        if category is not None:
+            parts += [',"category":', _q(category)]
         if source == "email" or is_rudder:
             parts += [',"source":', _q(source)]
         if ctx is not None:

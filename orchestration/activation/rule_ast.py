@@ -26,7 +26,7 @@ from orchestration.activation.columns import ACCOUNTS, EVENTS, Column, ColumnTyp
 
 SEGMENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 # Segment call types (fct_events.event_type accepts exactly these).
-EVENT_TYPES = ("track", "page", "screen", "identify", "alias")
+EVENT_TYPES = ("track", "page", "screen", "identify", "group", "alias")
 
 
 class RuleError(ValueError):

@@ -283,12 +283,20 @@ def as_warehouse(target: Warehouse | duckdb.DuckDBPyConnection) -> Warehouse:
 def ensure_raw_schema(
     target: Warehouse | duckdb.DuckDBPyConnection, contract: Contract | None = None
 ) -> None:
-    """Create `raw`, every contract table (empty when its source is missing) and the logs."""
+    """Create `raw`, every contract table (empty when its source is missing) and the logs.
+    A table created before the contract gained a column gets it (NULL in its old rows), so
+    the next load, which writes every contract column, still appends."""
     warehouse = as_warehouse(target)
     contract = contract or load_contract()
     warehouse.create_schema(RAW_SCHEMA)
     for table in contract.tables.values():
-        warehouse.create_table(f"{RAW_SCHEMA}.{table.name}", table.arrow_schema())
+        relation = f"{RAW_SCHEMA}.{table.name}"
+        schema = table.arrow_schema()
+        warehouse.create_table(relation, schema)
+        existing = {name.lower() for name in warehouse.columns(relation)}
+        missing = [column for column in schema if column.name.lower() not in existing]
+        if missing:
+            warehouse.add_columns(relation, pa.schema(missing))
     warehouse.create_table(f"{RAW_SCHEMA}.quarantine", QUARANTINE_SCHEMA)
     warehouse.create_table(f"{RAW_SCHEMA}._loaded_files", LOADED_FILES_SCHEMA)
 

@@ -24,6 +24,9 @@ EVENT_JSONL_COLUMNS = {
     "anonymousId": "VARCHAR",
     "userId": "VARCHAR",
     "previousId": "VARCHAR",
+    "groupId": "VARCHAR",
+    "name": "VARCHAR",
+    "category": "VARCHAR",
     "source": "VARCHAR",
     "context": "JSON",
     "properties": "JSON",
@@ -57,7 +60,8 @@ def scan_sql(raw: Path, table: str) -> str:
         spec = ", ".join(f"'{k}': '{v}'" for k, v in EVENT_JSONL_COLUMNS.items())
         return (
             "select messageId as message_id, type, event, anonymousId as anonymous_id, "
-            "userId as user_id, previousId as previous_id, source, "
+            "userId as user_id, previousId as previous_id, groupId as group_id, name, category, "
+            "source, "
             "context::varchar as context, properties::varchar as properties, "
             'traits::varchar as traits, coalesce("timestamp", originalTimestamp) as "timestamp", '
             "sentAt as sent_at, receivedAt as received_at "

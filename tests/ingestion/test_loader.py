@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.ingestion.loader import load_table
+from orchestration.ingestion.loader import ensure_raw_schema, load_table
 from orchestration.ingestion.readers import IngestionError, discover_files
 
 
@@ -249,6 +249,9 @@ def test_parquet_typed_and_nested_columns_are_read_as_contract_types(raw_dir, co
     assert (report.rows_loaded, report.rows_quarantined) == (2, 1)
     assert report.missing_columns == [
         "anonymous_id",
+        "category",
+        "group_id",
+        "name",
         "previous_id",
         "properties",
         "received_at",
@@ -426,4 +429,27 @@ def test_header_names_match_case_insensitively_and_aliases_apply_to_csv(raw_dir,
     assert report.rows_loaded == 1
     assert rows(con, "select message_id, type, anonymous_id from raw.events") == [
         ("m1", "page", "a1")
+    ]
+
+
+def test_a_raw_table_created_before_the_contract_gained_columns_gets_them_and_still_loads(
+    raw_dir, con
+):
+    """A warehouse ingested before events had group_id, name and category: the next run
+    adds the columns (NULL in old rows) instead of failing to append the new batch."""
+    con.execute("insert into raw.events (message_id, type) values ('old', 'track')")
+    for column in ("group_id", "name", "category"):
+        con.execute(f"alter table raw.events drop column {column}")
+    ensure_raw_schema(con)
+    (raw_dir / "events").mkdir()
+    (raw_dir / "events" / "b1.jsonl").write_text(
+        '{"messageId": "g1", "type": "group", "userId": "42", "groupId": "acct-7",'
+        ' "timestamp": "2026-03-01T08:00:00Z"}\n'
+    )
+    report = load_table(con, raw_dir, "events")
+
+    assert (report.rows_loaded, report.errors) == (1, [])
+    assert rows(con, "select message_id, group_id from raw.events order by 1") == [
+        ("g1", "acct-7"),
+        ("old", None),
     ]

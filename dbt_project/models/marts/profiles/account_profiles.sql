@@ -26,6 +26,10 @@ rates as (
     select * from {{ ref('int_fx_rates_valid') }}
 ),
 
+account_groups as (
+    select * from {{ ref('int_profile_groups') }}
+),
+
 contact_persons as (
     select
         contacts.account_id,
@@ -51,6 +55,15 @@ engagement as (
     left join {{ ref('int_profile_behaviour') }} as behaviour
         on contact_persons.person_id = behaviour.person_id
     group by contact_persons.account_id
+),
+
+-- Persons whose latest Segment group call names the account (with or without a CRM contact).
+grouped as (
+    select
+        group_id as account_id,
+        count(distinct person_id) as grouped_persons
+    from account_groups
+    group by group_id
 ),
 
 deals_in_usd as (
@@ -107,6 +120,7 @@ select
     accounts.created_at,
     cast(coalesce(engagement.contacts, 0) as {{ dbt.type_bigint() }}) as contacts,
     cast(coalesce(engagement.known_persons, 0) as {{ dbt.type_bigint() }}) as known_persons,
+    cast(coalesce(grouped.grouped_persons, 0) as {{ dbt.type_bigint() }}) as grouped_persons,
     cast(coalesce(engagement.engaged_contacts_30d, 0) as {{ dbt.type_bigint() }})
         as engaged_contacts_30d,
     cast(coalesce(pipeline.deals_total, 0) as {{ dbt.type_bigint() }}) as deals_total,
@@ -125,5 +139,6 @@ select
     {{ now }} as measured_at
 from accounts
 left join engagement on accounts.account_id = engagement.account_id
+left join grouped on accounts.account_id = grouped.account_id
 left join pipeline on accounts.account_id = pipeline.account_id
 left join support on accounts.account_id = support.account_id

@@ -28,6 +28,10 @@ crm as (
     select * from {{ ref('int_profile_crm') }}
 ),
 
+account_groups as (
+    select * from {{ ref('int_profile_groups') }}
+),
+
 consent as (
     select * from {{ ref('int_consent_latest') }}
 ),
@@ -97,7 +101,8 @@ select
     attributes.address_source,
     persons.customer_id,
     crm.contact_id,
-    crm.account_id,
+    -- The CRM contact's account (curated by sales) wins; a group call fills it in.
+    coalesce(crm.account_id, account_groups.group_id) as account_id,
     crm.lifecycle_stage,
     crm.lead_source,
     crm.job_title,
@@ -142,5 +147,6 @@ left join attributes on persons.person_id = attributes.person_id
 left join commerce on persons.person_id = commerce.person_id
 left join behaviour on persons.person_id = behaviour.person_id
 left join crm on persons.person_id = crm.person_id
+left join account_groups on persons.person_id = account_groups.person_id
 left join consent_pivot on persons.person_id = consent_pivot.person_id
 left join predictions on persons.person_id = predictions.person_id

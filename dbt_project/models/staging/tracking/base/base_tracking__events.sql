@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ cdp.raw_source('tracking', 'events') }}
+    -- group_id, name and category joined the contract later: a table landed before lacks them.
+    select * from {{ cdp.raw_source('tracking', 'events', optional={
+        'group_id': dbt.type_string(),
+        'name': dbt.type_string(),
+        'category': dbt.type_string(),
+    }) }}
 ),
 
 renamed as (
@@ -13,6 +18,10 @@ renamed as (
         {{ cdp.clean_id('anonymous_id') }} as anonymous_id,
         {{ cdp.clean_id('user_id') }} as user_id,
         {{ cdp.clean_id('previous_id') }} as previous_id,
+        {{ cdp.clean_id('group_id') }} as group_id,
+        -- Page and screen calls name the page at the top level (analytics.page(category, name)).
+        {{ cdp.clean_text('name') }} as call_name,
+        {{ cdp.clean_text('category') }} as call_category,
         lower({{ cdp.clean_text('source') }}) as event_source,
         {{ cdp.to_utc_timestamp('timestamp') }} as event_timestamp,
         {{ cdp.to_utc_timestamp('sent_at') }} as sent_at,
@@ -20,6 +29,12 @@ renamed as (
         cast(context as {{ dbt.type_string() }}) as context,
         cast(properties as {{ dbt.type_string() }}) as properties,
         cast(traits as {{ dbt.type_string() }}) as traits,
+        -- A group call's `traits` describe the company (its name, email, phone, country),
+        -- not the person: they never feed the person's traits or identifiers.
+        case
+            when coalesce(lower({{ cdp.clean_text('type') }}), '') <> 'group'
+                then cast(traits as {{ dbt.type_string() }})
+        end as person_traits,
         _file,
         _row_number,
         _loaded_at
@@ -34,6 +49,7 @@ parsed as (
         anonymous_id,
         user_id,
         previous_id,
+        group_id,
         event_source,
         coalesce(event_timestamp, sent_at, received_at) as event_at,
         sent_at,
@@ -56,7 +72,24 @@ parsed as (
             {{ cdp.json_value('properties', '$.title') }},
             {{ cdp.json_value('context', '$.page.title') }}
         ) as page_title,
-        {{ cdp.json_value('properties', '$.name') }} as properties_name,
+        -- A page or screen call's name and category: the top-level fields (analytics.js,
+        -- RudderStack), else `properties` (Segment copies them there), else `context.page`.
+        case
+            when event_type in ('page', 'screen')
+                then coalesce(
+                    call_name,
+                    {{ cdp.json_value('properties', '$.name') }},
+                    {{ cdp.json_value('context', '$.page.name') }}
+                )
+        end as page_name,
+        case
+            when event_type in ('page', 'screen')
+                then coalesce(
+                    call_category,
+                    {{ cdp.json_value('properties', '$.category') }},
+                    {{ cdp.json_value('context', '$.page.category') }}
+                )
+        end as page_category,
         {{ cdp.json_value('context', '$.campaign.source') }} as utm_source,
         {{ cdp.json_value('context', '$.campaign.medium') }} as utm_medium,
         {{ cdp.json_value('context', '$.campaign.name') }} as utm_campaign,
@@ -85,10 +118,12 @@ parsed as (
             'decimal(38, 10)'
         ) }} as revenue,
         upper({{ cdp.json_value('properties', '$.currency') }}) as currency,
-        -- Identity traits: identify calls carry `traits`; other calls may carry
-        -- `context.traits`; email engagement events name the recipient in properties.
+        -- Identity traits: identify calls carry `traits`, and SDKs (RudderStack, mobile)
+        -- put them in `context.traits` on any call. Per trait, top-level `traits` wins over
+        -- `context.traits` (what the call itself says over what the SDK cached); email
+        -- engagement events name the recipient in properties.
         coalesce(
-            {{ cdp.json_value('traits', '$.email') }},
+            {{ cdp.json_value('person_traits', '$.email') }},
             {{ cdp.json_value('context', '$.traits.email') }},
             case
                 when event_name like 'Email %'
@@ -96,20 +131,27 @@ parsed as (
             end
         ) as raw_email,
         coalesce(
-            {{ cdp.json_value('traits', '$.phone') }},
+            {{ cdp.json_value('person_traits', '$.phone') }},
             {{ cdp.json_value('context', '$.traits.phone') }}
         ) as raw_phone,
         coalesce(
-            {{ cdp.json_value('traits', '$.first_name') }},
-            {{ cdp.json_value('traits', '$.firstName') }}
+            {{ cdp.json_value('person_traits', '$.first_name') }},
+            {{ cdp.json_value('person_traits', '$.firstName') }},
+            {{ cdp.json_value('context', '$.traits.first_name') }},
+            {{ cdp.json_value('context', '$.traits.firstName') }}
         ) as raw_first_name,
         coalesce(
-            {{ cdp.json_value('traits', '$.last_name') }},
-            {{ cdp.json_value('traits', '$.lastName') }}
+            {{ cdp.json_value('person_traits', '$.last_name') }},
+            {{ cdp.json_value('person_traits', '$.lastName') }},
+            {{ cdp.json_value('context', '$.traits.last_name') }},
+            {{ cdp.json_value('context', '$.traits.lastName') }}
         ) as raw_last_name,
+        -- The country a national phone is read with; the IP's location comes last.
         coalesce(
-            {{ cdp.json_value('traits', '$.country') }},
-            {{ cdp.json_value('traits', '$.address.country') }},
+            {{ cdp.json_value('person_traits', '$.country') }},
+            {{ cdp.json_value('person_traits', '$.address.country') }},
+            {{ cdp.json_value('context', '$.traits.country') }},
+            {{ cdp.json_value('context', '$.traits.address.country') }},
             {{ cdp.json_value('context', '$.location.country') }}
         ) as raw_country,
         context,
@@ -147,13 +189,14 @@ validated as (
     select
         *,
         cast(event_at as date) as event_date,
-        case when event_type = 'screen' then properties_name end as screen_name,
+        case when event_type = 'screen' then page_name end as screen_name,
         coalesce(event_name like 'Email %', false) as is_email_event,
         {{ cdp.quarantine_reason([
             ("message_id is null", "missing key: message_id"),
-            ("coalesce(event_type, '') not in ('track', 'page', 'screen', 'identify', 'alias')", "unknown event type"),
+            ("coalesce(event_type, '') not in ('track', 'page', 'screen', 'identify', 'group', 'alias')", "unknown event type"),
             ("event_type = 'track' and event_name is null", "track call without event name"),
             ("event_type = 'alias' and (previous_id is null or user_id is null)", "alias without previous_id and user_id"),
+            ("event_type = 'group' and group_id is null", "group call without group_id"),
             ("event_at is null", "missing timestamp"),
             (cdp.is_future('event_at'), "timestamp in the future"),
         ]) }} as _quarantine_reason
@@ -168,6 +211,7 @@ select
     anonymous_id,
     user_id,
     previous_id,
+    group_id,
     event_source,
     event_at,
     event_date,
@@ -177,6 +221,8 @@ select
     page_url,
     page_referrer,
     page_title,
+    page_name,
+    page_category,
     screen_name,
     utm_source,
     utm_medium,
