@@ -63,6 +63,9 @@ class Table:
     version_column: str | None = None
     # Alternative source names (e.g. Segment camelCase) -> contract column.
     aliases: dict[str, str] = field(default_factory=dict)
+    # JSON Lines keys known to carry nothing the project reads (Segment's `integrations`,
+    # `channel`, ...): dropped without an "unknown columns" warning.
+    ignored: frozenset[str] = frozenset()
 
     def arrow_schema(self) -> pa.Schema:
         """`raw.<table>` as Arrow types: contract columns, then lineage."""
@@ -105,6 +108,7 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
             key=tuple(spec.get("key", ())),
             version_column=spec.get("version_column"),
             aliases=dict(spec.get("jsonl_aliases", {})),
+            ignored=frozenset(spec.get("jsonl_ignored", ())),
         )
     return Contract(
         tables=tables,

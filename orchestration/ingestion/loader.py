@@ -458,7 +458,7 @@ def load_file(
             if declared != accounted:
                 raise IngestionError(f"{path}: read {accounted} of its {declared} rows")
         if fmt == "jsonl":
-            known = set(table.columns) | set(table.aliases)
+            known = set(table.columns) | set(table.aliases) | table.ignored
             unknown = sorted(unknown_keys - known)
             missing = []
         result.unknown_columns, result.missing_columns = unknown, missing
