@@ -91,7 +91,7 @@ records as (
         events.phone,
         events.first_name,
         events.last_name,
-        cast(null as {{ dbt.type_string() }}) as country,
+        events.country,
         cast(null as {{ dbt.type_string() }}) as city,
         cast(null as {{ dbt.type_string() }}) as postal_code
     from events

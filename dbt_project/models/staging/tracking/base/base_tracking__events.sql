@@ -169,7 +169,8 @@ normalised as (
         {{ cdp.normalize_email('raw_email') }} as email,
         {{ cdp.normalize_phone('raw_phone', cdp.clean_country('raw_country')) }} as phone,
         {{ cdp.clean_text('raw_first_name') }} as first_name,
-        {{ cdp.clean_text('raw_last_name') }} as last_name
+        {{ cdp.clean_text('raw_last_name') }} as last_name,
+        {{ cdp.clean_country('raw_country') }} as country
     from parsed
 ),
 
@@ -244,6 +245,7 @@ select
     phone,
     first_name,
     last_name,
+    country,
     is_email_event,
     context,
     properties,
