@@ -235,6 +235,13 @@ def test_journeys_through_the_real_sdks_give_the_people_traits_and_accounts(
             ben: (True, "ben.ng@example.co.uk", "+442079460958", None, "GB", None),
         }
 
+        # The group call's account is not in a CRM (there is none): its traits make the row.
+        accounts = con.sql(
+            "select account_id, account_name, account_source, grouped_persons, contacts "
+            "from marts.account_profiles"
+        ).fetchall()
+        assert accounts == [("ACC-77", "Acme Ltd", "events", 1, 0)]
+
         pages = con.sql(
             "select event_type, page_name, page_category, screen_name, group_id "
             "from marts.fct_events where event_type in ('page', 'screen', 'group') "

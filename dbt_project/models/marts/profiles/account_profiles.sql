@@ -1,12 +1,46 @@
--- One row per CRM account (B2B): firmographics, contacts and how many are engaged, open
+-- One row per account (B2B): the CRM's accounts, and the accounts that only Segment group
+-- calls name (firmographics from the group traits). Contacts and how many are engaged, open
 -- pipeline and won revenue in USD, support load and last activity. Erased contacts do not
 -- count.
 {%- set now = cdp.as_of_timestamp() %}
 
 with
 
-accounts as (
+crm_accounts as (
     select * from {{ ref('stg_crm__accounts') }}
+),
+
+group_accounts as (
+    select * from {{ ref('int_account_groups') }}
+),
+
+accounts as (
+    select
+        account_id,
+        account_name,
+        domain,  -- noqa: RF04
+        industry,
+        employee_count,
+        annual_revenue,
+        country,
+        created_at,
+        'crm' as account_source
+    from crm_accounts
+    union all
+    -- The CRM, curated by sales, wins: group traits only for accounts it does not have.
+    select
+        group_accounts.account_id,
+        group_accounts.account_name,
+        group_accounts.account_domain as domain,  -- noqa: RF04
+        group_accounts.industry,
+        group_accounts.employee_count,
+        cast(null as decimal(38, 10)) as annual_revenue,
+        group_accounts.country,
+        group_accounts.first_grouped_at as created_at,
+        'events' as account_source
+    from group_accounts
+    left join crm_accounts on group_accounts.account_id = crm_accounts.account_id
+    where crm_accounts.account_id is null
 ),
 
 contacts as (
@@ -118,6 +152,7 @@ select
     accounts.annual_revenue,
     accounts.country,
     accounts.created_at,
+    accounts.account_source,
     cast(coalesce(engagement.contacts, 0) as {{ dbt.type_bigint() }}) as contacts,
     cast(coalesce(engagement.known_persons, 0) as {{ dbt.type_bigint() }}) as known_persons,
     cast(coalesce(grouped.grouped_persons, 0) as {{ dbt.type_bigint() }}) as grouped_persons,
