@@ -291,6 +291,15 @@ def chunked(items: Sequence[Any], size: int | None) -> Iterator[Sequence[Any]]:
         yield items[start : start + step]
 
 
+def email_parts(email: str) -> tuple[str, str] | None:
+    """(local part, domain) of a trimmed, lower-cased address; None for what no ad platform
+    takes as an address: whitespace inside, not exactly one `@`, an empty part."""
+    if any(character.isspace() for character in email) or email.count("@") != 1:
+        return None
+    local, _, domain = email.partition("@")
+    return (local, domain) if local and domain else None
+
+
 def hashed(value: str | None, normalise: Callable[[str], str | None]) -> str | None:
     """SHA-256 hex of the normalised value; None when nothing is left to hash."""
     if value is None:

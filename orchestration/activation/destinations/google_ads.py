@@ -40,6 +40,7 @@ from orchestration.activation.destinations.base import (
     Prepared,
     RunInfo,
     StrictOptions,
+    email_parts,
     hashed,
     register,
 )
@@ -54,15 +55,13 @@ _WHITESPACE = re.compile(r"\s+")
 def normalise_email(value: str) -> str | None:
     """Google's email normal form (see the module docstring); None for what Google's
     formatter rejects: inner whitespace, not exactly one `@`, an empty part."""
-    email = value.strip().lower()
-    if _WHITESPACE.search(email) or email.count("@") != 1:
+    parts = email_parts(value.strip().lower())
+    if parts is None:
         return None
-    local, _, domain = email.partition("@")
+    local, domain = parts
     if domain in GMAIL_DOMAINS:
         local = local.split("+", 1)[0].replace(".", "")
-    if not local or not domain:
-        return None
-    return f"{local}@{domain}"
+    return f"{local}@{domain}" if local else None
 
 
 def normalise_phone(value: str, country: str | None, default_region: str) -> str | None:

@@ -42,6 +42,7 @@ from orchestration.activation.destinations.base import (
     Prepared,
     RunInfo,
     StrictOptions,
+    email_parts,
     hashed,
     register,
 )
@@ -60,10 +61,7 @@ def normalise_email(value: str) -> str | None:
     """Whitespace (Unicode too) and dots trimmed from both ends, lower-cased, as Meta's SDK
     does; None for whitespace inside or not exactly one `@` (not an address)."""
     email = _EMAIL_ENDS.sub("", value).lower()
-    if _WHITESPACE.search(email) or email.count("@") != 1:
-        return None
-    local, _, domain = email.partition("@")
-    return email if local and domain else None
+    return email if email_parts(email) else None
 
 
 def normalise_phone(value: str, country: str | None, default_region: str) -> str | None:
