@@ -81,10 +81,10 @@ class Warehouse(abc.ABC):
     def create_table(self, relation: str, schema: pa.Schema) -> None:
         """Create an empty table with these Arrow-typed columns, unless it exists."""
 
+    @abc.abstractmethod
     def add_columns(self, relation: str, schema: pa.Schema) -> None:
         """Append these Arrow-typed columns (NULL in existing rows) to an existing table:
         a raw table created before the contract gained them."""
-        raise NotImplementedError(f"{self.engine}: add_columns")
 
     @abc.abstractmethod
     def read_query(self, sql: str) -> pa.Table:
