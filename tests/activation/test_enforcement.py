@@ -82,7 +82,10 @@ def test_the_demo_payloads_hold_exactly_the_allowed_members_and_no_violation(dem
             ):
                 expected[segment, destination].add(pid)
     assert payload(demo_db) == expected
-    assert sum(len(v) for v in expected.values()) == 38
+    # Not vacuous: the demo's segments reach several destinations. (No exact count: it
+    # moves with any change to the demo's events, through the churn model's scores.)
+    assert len([pair for pair, pids in expected.items() if pids]) >= 5
+    assert sum(len(v) for v in expected.values()) >= 20
     assert demo_db.execute(f"select count(*) from activation.{TEST}").fetchall() == [(0,)]
 
 

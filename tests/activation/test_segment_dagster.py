@@ -131,16 +131,21 @@ def test_the_segment_reports_read_sizes_and_reasons_back(demo_db):
     warehouse = DuckDBWarehouse(demo_db, owned=False)
     metadata = segment_report(warehouse, "churn_risk")
     assert metadata is not None
-    assert metadata[SUMMARY_KEY].value.startswith("segment churn_risk: 11 members")
+    [(members,)] = demo_db.execute(
+        "select count(*) from marts.segment_membership where segment_name = 'churn_risk'"
+    ).fetchall()
+    assert members > 0
+    assert metadata[SUMMARY_KEY].value.startswith(f"segment churn_risk: {members} members")
     assert "rule.all[0]: churn_risk at least 0.7" in metadata["entered_because"].value
     assert segment_report(warehouse, "no_such_segment") is None
     payloads = payloads_report(warehouse)
-    assert payloads["rows"].value == 38
+    [(rows,)] = demo_db.execute("select count(*) from activation.audience_payloads").fetchall()
+    assert payloads["rows"].value == rows > 0
     (pairs,) = demo_db.execute(
         "select count(*) from (select distinct segment_name, destination "
         "from intermediate.int_audience_rules)"
     ).fetchone()
-    assert payloads[SUMMARY_KEY].value.startswith(f"activation payloads: 38 rows for {pairs} ")
+    assert payloads[SUMMARY_KEY].value.startswith(f"activation payloads: {rows} rows for {pairs} ")
     # The table's counts add up: members = allowed + every held-back reason.
     for line in payloads["pairs"].value.splitlines()[2:]:
         _, _, members, *counts = [cell.strip() for cell in line.strip("|").split("|")]

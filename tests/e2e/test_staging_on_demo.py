@@ -301,6 +301,46 @@ def test_placeholder_emails_never_reach_staging(demo_db):
     assert emails == [(None,)] * len(placeholder_customers)
 
 
+def test_a_wrong_device_clock_is_corrected_by_the_collectors_clock(demo_db):
+    """seeds/ holds events from devices whose clock runs years ahead (timestamp and sentAt
+    agree, receivedAt does not): they land at receivedAt - (sentAt - timestamp), Segment's
+    correction, instead of being quarantined as future. Every other event keeps its own
+    time (its clocks agree within cdp_clock_skew_tolerance_seconds)."""
+    first_delivery: dict[str, dict[str, Any]] = {}
+    for _, _, record in table_records(SEEDS, "events"):
+        message_id = field(record, "message_id", "messageId")
+        if message_id and message_id not in first_delivery:
+            first_delivery[message_id] = record
+    skewed, agreeing = {}, {}
+    for message_id, record in first_delivery.items():
+        times = [
+            parse_utc(value)
+            for value in (
+                field(record, "timestamp", "originalTimestamp"),
+                field(record, "sent_at", "sentAt"),
+                field(record, "received_at", "receivedAt"),
+            )
+        ]
+        if None in times:
+            continue
+        timestamp, sent_at, received_at = times
+        if abs((received_at - sent_at).total_seconds()) > 60:
+            skewed[message_id] = received_at - (sent_at - timestamp)
+        else:
+            agreeing[message_id] = timestamp
+    assert skewed, "seeds/ should hold events from a device with a wrong clock"
+    staged = dict(
+        demo_db.execute(
+            "select message_id, event_at from staging.stg_tracking__events "
+            "where list_contains(?, message_id)",
+            [list(skewed) + list(agreeing)],
+        ).fetchall()
+    )
+    assert {key: staged.get(key) for key in skewed} == skewed
+    assert all(staged[key] == value for key, value in agreeing.items() if key in staged)
+    assert all(value.year < 2028 for value in skewed.values())
+
+
 def test_offsets_are_converted_to_utc(demo_db):
     """A `+01:00` timestamp is stored as its UTC instant (one hour earlier)."""
     first_delivery: dict[str, dict[str, Any]] = {}
@@ -316,7 +356,7 @@ def test_offsets_are_converted_to_utc(demo_db):
     assert len(with_offset) >= 10
     staged = dict(
         demo_db.execute(
-            "select message_id, event_at from staging.base_tracking__events "
+            "select message_id, original_timestamp from staging.base_tracking__events "
             "where list_contains(?, message_id)",
             [list(with_offset)],
         ).fetchall()

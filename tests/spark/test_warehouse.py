@@ -108,6 +108,34 @@ def test_list_relations_names_a_schemas_tables_and_nothing_for_a_missing_schema(
     assert warehouse.list_relations("no_such_schema") == []
 
 
+def test_add_columns_widens_a_table_and_existing_rows_read_null(warehouse: Warehouse) -> None:
+    warehouse.write_arrow("parity.widened", SAMPLE.select(["name", "count"]))
+    extra = pa.schema([("group_id", pa.string()), ("seen_at", pa.timestamp("us"))])
+    warehouse.add_columns("parity.widened", extra)
+    assert list(warehouse.columns("parity.widened")) == ["name", "count", "group_id", "seen_at"]
+    rows = warehouse.read_arrow("parity.widened", ["name", "group_id", "seen_at"]).to_pylist()
+    assert sorted(rows, key=lambda row: str(row["name"])) == [
+        {"name": None, "group_id": None, "seen_at": None},
+        {"name": "ann", "group_id": None, "seen_at": None},
+        {"name": "bob", "group_id": None, "seen_at": None},
+    ]
+
+
+def test_ensure_raw_schema_adds_the_columns_an_older_raw_table_lacks(warehouse: Warehouse) -> None:
+    """A raw `events` table landed before the contract gained group_id, name and category
+    gets them (NULL in its rows) instead of failing the next load."""
+    older = pa.schema([("message_id", pa.string()), ("type", pa.string())])
+    warehouse.create_schema("raw")
+    warehouse.write_arrow("raw.events", pa.table({"message_id": ["m1"], "type": ["track"]}, older))
+    ensure_raw_schema(warehouse)
+    columns = warehouse.columns("raw.events")
+    assert {"group_id", "name", "category", "received_at"} <= set(columns)
+    assert list(columns)[:2] == ["message_id", "type"]
+    assert warehouse.read_arrow("raw.events", ["message_id", "group_id"]).to_pylist() == [
+        {"message_id": "m1", "group_id": None}
+    ]
+
+
 def test_ingestion_lands_typed_rows_and_quarantine_and_is_idempotent(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:

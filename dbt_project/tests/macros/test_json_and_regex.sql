@@ -5,7 +5,7 @@
 -- on every engine (all matches replaced, backslash classes kept: Spark's parser would read
 -- '\s' as 's'); text_literal keeps quotes; sorted_string_agg joins in ascending order;
 -- money_times_rate keeps 10 decimal places (Spark would round the product to 6);
--- add_days keeps the milliseconds (dbt-spark's dateadd drops them).
+-- add_days and add_seconds keep the milliseconds (dbt-spark's dateadd drops them).
 with
 
 cases as (
@@ -58,6 +58,11 @@ failures as (
     where
         {{ cdp.add_days("cast('2026-10-02 22:51:12.710' as timestamp)", -30) }}
         != cast('2026-09-02 22:51:12.710' as timestamp)
+    union all
+    select 'add_seconds' as failed_input
+    where
+        {{ cdp.add_seconds("cast('2026-10-02 22:51:12.710' as timestamp)", -90) }}
+        != cast('2026-10-02 22:49:42.710' as timestamp)
     union all
     select 'sorted_string_agg' as failed_input
     from (

@@ -51,7 +51,8 @@ parsed as (
         previous_id,
         group_id,
         event_source,
-        coalesce(event_timestamp, sent_at, received_at) as event_at,
+        {{ cdp.event_time('event_timestamp', 'sent_at', 'received_at') }} as event_at,
+        event_timestamp as original_timestamp,
         sent_at,
         received_at,
         -- Segment puts page fields in `properties` for page calls and in `context.page`
@@ -216,6 +217,7 @@ select
     event_source,
     event_at,
     event_date,
+    original_timestamp,
     sent_at,
     received_at,
     page_path,
