@@ -13,8 +13,9 @@ def _text(value: Any) -> str:
 
 
 def segment_size_chart(sizes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Members per run (line), entered and exited per run (bars)."""
-    x = [_text(row["computed_at"]) for row in sizes]
+    """Members per run (line), entered and exited per run (bars); one category per run,
+    so a single run or runs minutes apart read as well as daily ones."""
+    x = [row["computed_at"].strftime("%Y-%m-%d %H:%M:%S") for row in sizes]
     return {
         "data": [
             {
@@ -30,7 +31,7 @@ def segment_size_chart(sizes: list[dict[str, Any]]) -> dict[str, Any]:
         "layout": {
             "height": 320,
             "margin": {"t": 20, "r": 10},
-            "xaxis": {"title": {"text": "run"}},
+            "xaxis": {"title": {"text": "run"}, "type": "category"},
             "yaxis": {"title": {"text": "persons"}, "rangemode": "tozero"},
         },
     }
@@ -87,6 +88,7 @@ def identifiers_per_type_chart(health: dict[str, Any]) -> dict[str, Any]:
                 "mode": "markers",
                 "name": "check bound",
                 "marker": {
+                    "color": BOUND_COLOUR,
                     "symbol": "line-ew-open",
                     "size": 40,
                     "line": {"width": 3, "color": BOUND_COLOUR},

@@ -142,12 +142,13 @@ def test_the_audiences_page_and_a_segment_chart_with_one_point_per_run(
     page.screenshot(path=str(artefacts / "segment.png"), full_page=True)
 
 
-def test_the_other_pages_render_and_nothing_is_fetched_from_outside(page, studio_url):
-    for path, selector in [
-        ("/identity", "#cluster-chart[data-rendered=true]"),
-        ("/quality", "#gx-results"),
+def test_the_other_pages_render_and_nothing_is_fetched_from_outside(page, studio_url, artefacts):
+    for path, selector, name in [
+        ("/identity", "#per-type-chart[data-rendered=true]", "identity.png"),
+        ("/quality", "#gx-results", "quality.png"),
     ]:
         page.goto(studio_url + path)
         page.wait_for_selector(selector)
+        page.screenshot(path=str(artefacts / name), full_page=True)
     assert page.requested
     assert all(url.startswith(studio_url) for url in page.requested), page.requested
