@@ -143,9 +143,20 @@ def search(reader: Reader, text: str, *, show_pii: bool = False, limit: int = 20
             hits.setdefault(row["person_id"], f"{row['identifier_type']}: {shown}")
     if len(text) >= 2 and not re.search(r"[0-9@]", text):
         name = text.lower()
+        # Typos are tolerated after the first letter: only names starting with a letter
+        # a word of the search starts with are scored (a cheap scan, then Jaro-Winkler).
+        initials = sorted({word[0] for word in name.split()})
         rows = reader.query(
             """
-            with scored as (
+            with candidates as (
+                select person_id, first_name, last_name
+                from marts.customer_profiles
+                where
+                    lower(left(first_name, 1)) in (select unnest(?))
+                    or lower(left(last_name, 1)) in (select unnest(?))
+            ),
+
+            scored as (
                 select
                     person_id,
                     first_name,
@@ -157,12 +168,12 @@ def search(reader: Reader, text: str, *, show_pii: bool = False, limit: int = 20
                             lower(concat_ws(' ', first_name, last_name)), ?
                         )
                     ) as score
-                from marts.customer_profiles
-                where first_name is not null or last_name is not null
+                from candidates
             )
+
             select * from scored where score >= ? order by score desc, person_id limit ?
             """,
-            [name, name, name, NAME_SIMILARITY, limit],
+            [initials, initials, name, name, name, NAME_SIMILARITY, limit],
         )
         for row in rows:
             full = " ".join(part for part in (row["first_name"], row["last_name"]) if part)
