@@ -58,6 +58,7 @@ def publish_serving_copy(warehouse: Path | Warehouse, serving_dir: Path) -> Serv
     database = serving_dir / "cdp.duckdb"
     report = ServingReport(database=database, parquet=serving_dir / "parquet")
     con = duckdb.connect(str(temporary))
+    con.execute("set enable_progress_bar = false")  # a long sort would draw one on stdout
     try:
         if isinstance(warehouse, Path):
             _copy_from_duckdb_file(con, warehouse)
