@@ -178,3 +178,13 @@ def test_data_quality_has_one_latest_result_per_expectation_and_quarantine_count
     assert len(keys) == len(set(keys))
     (quarantined,) = reader.query("select count(*) as n from quality.quarantined_rows")
     assert sum(row["rows"] for row in quality["quarantine"]) == quarantined["n"]
+
+
+def test_the_timeline_shows_orders_and_tickets_of_a_person_who_has_them(reader):
+    for kind, table in (("order", "fct_orders"), ("ticket", "fct_tickets")):
+        (row,) = reader.query(
+            f"select person_id, count(*) as n from marts.{table} "
+            "group by 1 order by 2 desc, 1 limit 1"
+        )
+        items = data.timeline(reader, row["person_id"])
+        assert sum(item["kind"] == kind for item in items) == row["n"] > 0
