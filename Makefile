@@ -1,8 +1,8 @@
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint fmt ui bench seeds docs
+.PHONY: help install run test test-fast lint fmt ui studio bench bench-studio seeds docs
 
 help: ## Show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-13s %s\n", $$1, $$2}'
 
 install: ## Install the locked environment (uv sync)
 	uv sync --frozen
@@ -24,6 +24,12 @@ fmt: ## Format Python (ruff) and fix SQL style (sqlfluff)
 
 ui: ## Start the Dagster UI on http://localhost:3000
 	uv run cdp ui
+
+studio: ## Start CDP Studio on http://127.0.0.1:8050 (read-only, over the serving copy)
+	uv run cdp studio
+
+bench-studio: ## Studio page timings (p50/p95) on warehouse/serving
+	uv run python benchmarks/studio_pages.py --serving-dir warehouse/serving
 
 bench: ## Identity-graph benchmark (5M edges; prints times and ratios)
 	uv run python benchmarks/identity_graph.py --edges 5000000

@@ -254,3 +254,40 @@ def generate(
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.option(
+    "--serving-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The serving copy to read [env CDP_SERVING_DIR; default: serving/ beside the warehouse].",
+)
+@click.option("--port", default=8050, show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on. Anything but loopback exposes the customer data: only "
+    "when you mean it.",
+)
+@click.option("--show-pii", is_flag=True, help="Show emails and phones unmasked.")
+def studio(serving_dir: Path | None, port: int, host: str, show_pii: bool) -> None:
+    """Start CDP Studio: people, audiences and the identity graph, read-only, in a browser.
+
+    Reads the read-only serving copy, never the warehouse, so it never blocks a run.
+    """
+    import uvicorn
+
+    from orchestration.studio.app import StudioConfig, create_app
+
+    settings = Settings.from_env().with_overrides(serving_dir=serving_dir)
+    if not (settings.serving_dir / "cdp.duckdb").is_file():
+        raise click.UsageError(f"no serving copy in {settings.serving_dir}: run `cdp run` first")
+    data_docs = settings.data_docs_dir
+    if serving_dir is not None and settings.data_docs_dir_override is None:
+        data_docs = settings.serving_dir.parent / "data_docs"  # beside the warehouse too
+    app = create_app(
+        StudioConfig(serving_dir=settings.serving_dir, show_pii=show_pii, data_docs_dir=data_docs)
+    )
+    click.echo(f"CDP Studio on http://{host}:{port}/ (serving copy {settings.serving_dir})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -19,15 +19,21 @@ tools read one format whatever the engine.
 from __future__ import annotations
 
 import shutil
+import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from orchestration.warehouse import Warehouse
 
 SERVED_SCHEMAS = ("marts", "quality")
+# Operational tables outside those schemas that readers need too: the sync log holds
+# counts per (run, destination, segment) only, no person data (the studio's audiences).
+SERVED_EXTRA_TABLES = ("activation.sync_log",)
 KEEP_PARQUET_VERSIONS = 2
 
 
@@ -52,11 +58,13 @@ def publish_serving_copy(warehouse: Path | Warehouse, serving_dir: Path) -> Serv
     database = serving_dir / "cdp.duckdb"
     report = ServingReport(database=database, parquet=serving_dir / "parquet")
     con = duckdb.connect(str(temporary))
+    con.execute("set enable_progress_bar = false")  # a long sort would draw one on stdout
     try:
         if isinstance(warehouse, Path):
             _copy_from_duckdb_file(con, warehouse)
         else:
             _copy_through_adapter(con, warehouse)
+        _cluster_by_person(con)
         for schema, table in con.execute(
             "select schema_name, table_name from duckdb_tables() "
             "where database_name = current_database() order by 1, 2"
@@ -80,6 +88,19 @@ def publish_serving_copy(warehouse: Path | Warehouse, serving_dir: Path) -> Serv
     return report
 
 
+def _cluster_by_person(con: duckdb.DuckDBPyConnection) -> None:
+    """Store every table with a `person_id` column sorted by it, so a reader that looks up
+    one person (the studio's person page) reads the few row groups whose min/max range
+    holds that id instead of the whole table (DuckDB skips the others by zone maps)."""
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.columns "
+        "where table_catalog = current_database() and column_name = 'person_id' order by 1, 2"
+    ).fetchall()
+    for schema, table in tables:
+        qualified = f"{_quote(schema)}.{_quote(table)}"
+        con.execute(f"create or replace table {qualified} as from {qualified} order by person_id")
+
+
 def _copy_from_duckdb_file(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
     con.execute(f"attach '{str(warehouse).replace(chr(39), chr(39) * 2)}' as source (read_only)")
     tables = con.execute(
@@ -91,21 +112,39 @@ def _copy_from_duckdb_file(con: duckdb.DuckDBPyConnection, warehouse: Path) -> N
         qualified = f"{_quote(schema)}.{_quote(table)}"
         con.execute(f"create schema if not exists {_quote(schema)}")
         con.execute(f"create table {qualified} as select * from source.{qualified}")
+    for relation in SERVED_EXTRA_TABLES:
+        schema, table = relation.split(".")
+        (present,) = con.execute(
+            "select count(*) from duckdb_tables() where database_name = 'source' "
+            "and schema_name = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()
+        if present:
+            qualified = f"{_quote(schema)}.{_quote(table)}"
+            con.execute(f"create schema if not exists {_quote(schema)}")
+            con.execute(f"create table {qualified} as select * from source.{qualified}")
     con.execute("detach source")
 
 
 def _copy_through_adapter(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
-    for schema in SERVED_SCHEMAS:
-        for name in warehouse.list_relations(schema):
-            relation = f"{schema}.{name}"
-            con.execute(f"create schema if not exists {_quote(schema)}")
-            con.register("_cdp_served", warehouse.read_arrow(relation))
-            try:
-                con.execute(
-                    f"create table {_quote(schema)}.{_quote(name)} as select * from _cdp_served"
-                )
-            finally:
-                con.unregister("_cdp_served")
+    relations = [
+        (schema, name) for schema in SERVED_SCHEMAS for name in warehouse.list_relations(schema)
+    ]
+    relations += [
+        tuple(relation.split(".", 1))
+        for relation in SERVED_EXTRA_TABLES
+        if warehouse.relation_exists(relation)
+    ]
+    for schema, name in relations:
+        relation = f"{schema}.{name}"
+        con.execute(f"create schema if not exists {_quote(schema)}")
+        con.register("_cdp_served", warehouse.read_arrow(relation))
+        try:
+            con.execute(
+                f"create table {_quote(schema)}.{_quote(name)} as select * from _cdp_served"
+            )
+        finally:
+            con.unregister("_cdp_served")
 
 
 def _swap_symlink(link: Path, target_name: str) -> None:
@@ -127,3 +166,61 @@ def _remove_old_versions(serving_dir: Path, keep: str) -> None:
     ]
     for path in stale:
         shutil.rmtree(path, ignore_errors=True)
+
+
+class ServingReader:
+    """Read-only queries on the serving copy (`<serving_dir>/cdp.duckdb`), for the studio
+    and other readers that must not import DuckDB themselves.
+
+    The file is opened read-only, so a reader can never write to it (nor block a run: runs
+    write the warehouse, and the copy is swapped in by rename). When a run swaps in a new
+    copy, the next query reopens the file, so a reader sees one whole copy at a time.
+    Queries from several threads each take their own cursor.
+    """
+
+    def __init__(self, serving_dir: Path) -> None:
+        self.database = Path(serving_dir) / "cdp.duckdb"
+        if not self.database.is_file():
+            raise FileNotFoundError(f"no serving copy at {self.database}: run `cdp run` first")
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._inode: int | None = None
+        self._tables: frozenset[str] = frozenset()
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        inode = self.database.stat().st_ino
+        with self._lock:
+            if self._con is None or inode != self._inode:
+                if self._con is not None:
+                    self._con.close()
+                self._con = duckdb.connect(str(self.database), read_only=True)
+                self._inode = inode
+                self._tables = frozenset(
+                    f"{schema}.{table}"
+                    for schema, table in self._con.execute(
+                        "select schema_name, table_name from duckdb_tables() "
+                        "where database_name = current_database()"
+                    ).fetchall()
+                )
+            return self._con
+
+    def has_table(self, relation: str) -> bool:
+        """Whether `schema.table` is in the copy (an older build may lack a table)."""
+        self._connection()
+        return relation in self._tables
+
+    def query(self, sql: str, parameters: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a read-only query as dicts (column name -> Python value)."""
+        cursor = self._connection().cursor()
+        try:
+            result = cursor.execute(sql, list(parameters or []))
+            names = [column[0] for column in result.description]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None

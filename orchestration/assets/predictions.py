@@ -2,9 +2,11 @@
 
 dbt builds the features (`customer_features`, in the first dbt step); this asset reads that
 relation whole, fits, scores and writes the predictions back, through the Warehouse adapter
-(DuckDB or Spark): the warehouse is touched only by `read_features` and `write_predictions`.
+(DuckDB or Spark): the warehouse is touched only by `read_features`, `write_predictions`
+and `write_models` (the latest models' holdout AUC in `quality.prediction_models`).
 """
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -46,6 +48,43 @@ PREDICTIONS_SCHEMA = pa.schema(
 def read_features(warehouse: Warehouse) -> pa.Table:
     """The whole `customer_features` relation."""
     return warehouse.read_arrow(dbt_relation(FEATURES_MODEL))
+
+
+# How the latest run's models did (one row per model), for readers of the serving copy
+# (the studio shows each score with its model's holdout AUC); the same numbers as the
+# asset's metadata. Book-keeping beside quality.gx_validation_results, written by Python.
+MODELS_RELATION = "quality.prediction_models"
+MODELS_SCHEMA = pa.schema(
+    [
+        ("model", pa.string()),  # the score's column in customer_predictions
+        ("target", pa.string()),
+        ("trained", pa.bool_()),
+        ("holdout_auc", pa.float64()),
+        ("baseline_auc", pa.float64()),
+        ("training_rows", pa.int64()),
+        ("holdout_rows", pa.int64()),
+        ("trained_at", pa.timestamp("us")),
+    ]
+)
+
+
+def write_models(warehouse: Warehouse, run: PredictionRun, trained_at: dt.datetime) -> None:
+    """Replace quality.prediction_models with the models of `run`."""
+    rows = [
+        {
+            "model": column,
+            "target": result.name,
+            "trained": result.trained,
+            "holdout_auc": result.holdout_auc if result.trained else None,
+            "baseline_auc": result.baseline_auc if result.trained else None,
+            "training_rows": result.training_rows,
+            "holdout_rows": result.holdout_rows,
+            "trained_at": trained_at,
+        }
+        for column, result in (("purchase_propensity_30d", run.purchase), ("churn_risk", run.churn))
+    ]
+    warehouse.create_schema(MODELS_RELATION.split(".")[0])
+    warehouse.write_arrow(MODELS_RELATION, pa.Table.from_pylist(rows, schema=MODELS_SCHEMA))
 
 
 def write_predictions(warehouse: Warehouse, predictions: pd.DataFrame) -> None:
@@ -112,6 +151,7 @@ def customer_predictions(
     run = predict(features, seed=config.seed)
     with warehouse.open() as writer:
         write_predictions(writer, run.predictions)
+        write_models(writer, run, dt.datetime.now(dt.UTC).replace(tzinfo=None))
     for result in (run.purchase, run.churn):
         if result.trained and result.holdout_auc <= result.baseline_auc:
             context.log.warning(
