@@ -40,6 +40,12 @@ def main() -> None:
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--verbose", "-v", is_flag=True, help="Stream the Dagster event log (INFO).")
 @click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    help="Seconds to wait for another run writing the same warehouse before giving up "
+    "[env CDP_LOCK_TIMEOUT; default: 600].",
+)
+@click.option(
     "--summary-json",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the run summary as JSON to this file (for scripts and CI).",
@@ -52,23 +58,35 @@ def run(
     full_refresh: bool,
     verbose: bool,
     summary_json: Path | None,
+    lock_timeout: float | None,
 ) -> None:
     """Materialise the whole asset graph (ingestion -> dbt -> activation) in-process."""
     from orchestration.activation.segment_files import SegmentDefinitionError
     from orchestration.pipeline import run_pipeline
+    from orchestration.run_lock import RunLockTimeout, run_lock
 
     settings = Settings.from_env().with_overrides(
-        raw_dir=raw_dir, warehouse=warehouse, exports_dir=exports_dir, raw_schema=raw_schema
+        raw_dir=raw_dir,
+        warehouse=warehouse,
+        exports_dir=exports_dir,
+        raw_schema=raw_schema,
+        lock_timeout=lock_timeout,
     )
     try:
-        _compile_segments(quiet=True)
-        summary = run_pipeline(
-            settings, full_refresh=full_refresh, log_level="INFO" if verbose else "WARNING"
-        )
+        # The lock first (run_lock.py): a run that has to wait, or give up, parses nothing.
+        with run_lock(settings.warehouse, timeout=settings.lock_timeout):
+            _compile_segments(quiet=True)
+            summary = run_pipeline(
+                settings, full_refresh=full_refresh, log_level="INFO" if verbose else "WARNING"
+            )
     except SegmentDefinitionError as error:
         # Checked before anything runs: nothing was loaded or built.
         click.echo(f"cdp run FAILED before running: invalid segment definitions\n{error}", err=True)
         sys.exit(1)
+    except RunLockTimeout as error:
+        # Nothing ran: the other run keeps the warehouse.
+        click.echo(f"cdp run FAILED before running: {error}", err=True)
+        sys.exit(3)
     click.echo(summary.render())
     if summary_json is not None:
         summary_json.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ import dagster as dg
 
 from orchestration.environment import prepare_process
 from orchestration.reports import SUMMARY_KEY
+from orchestration.run_lock import run_lock
 from orchestration.settings import PROJECT_ROOT, Settings
 
 DAGSTER_YAML = """\
@@ -236,23 +237,37 @@ def run_pipeline(
         ensure_dagster_home()
         instance = dg.DagsterInstance.get()
 
+    took_over: list[str] = []
+
     def execute() -> dg.ExecuteInProcessResult:
-        try:
-            with _tests_of_built_models_only(selection is not None):
-                return job.execute_in_process(
-                    run_config=run_config, instance=instance, raise_on_error=False, **subset
+        # One writer at a time (run_lock.py): held from the first step to the checkpoint.
+        # `execute_in_process` replaces the job's executor, which takes the same lock for
+        # the runs Dagster launches (executor.py). RunLockTimeout names the holder.
+        with run_lock(settings.warehouse, timeout=settings.lock_timeout) as acquired:
+            if acquired.took_over is not None:
+                took_over.append(
+                    f"run lock: took over {acquired.path} from a holder that died "
+                    f"({acquired.took_over.describe()})"
                 )
-        finally:
-            _release(settings)
+            try:
+                with _tests_of_built_models_only(selection is not None):
+                    return job.execute_in_process(
+                        run_config=run_config, instance=instance, raise_on_error=False, **subset
+                    )
+            finally:
+                _release(settings)
 
     if log_level == "INFO":
-        return summarise(execute(), settings, time.monotonic() - started)
+        summary = summarise(execute(), settings, time.monotonic() - started)
+        summary.results[:0] = took_over
+        return summary
     # dagster-dbt echoes dbt's whole log to stdout; keep it in a file beside the warehouse.
     log_file = settings.warehouse.parent / "logs" / "last_run.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("w") as log, contextlib.redirect_stdout(log):
         result = execute()
     summary = summarise(result, settings, time.monotonic() - started)
+    summary.results[:0] = took_over
     summary.log_file = log_file
     return summary
 

@@ -21,6 +21,8 @@ DEFAULTS: dict[str, str] = {
     "CDP_EXPORTS_DIR": "exports",
 }
 # Unless set, these live beside the warehouse file (a temp warehouse keeps them too).
+# Ten minutes: a schedule's run waits out a `cdp run` of the demo, not a stuck one.
+DEFAULT_LOCK_TIMEOUT = 600.0
 BESIDE_WAREHOUSE = {
     "CDP_SERVING_DIR": "serving",
     "CDP_DATA_DOCS_DIR": "data_docs",
@@ -64,6 +66,9 @@ class Settings:
     raw_schema: str = "raw"
     # The dbt target of profiles.yml: `dev` (DuckDB) or `spark` (embedded Spark session).
     target: str = "dev"
+    # Seconds a run waits for another run's lock on the warehouse (CDP_LOCK_TIMEOUT,
+    # `cdp run --lock-timeout`) before giving up with the holder's name (run_lock.py).
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 
     @property
     def engine(self) -> str:
@@ -117,6 +122,7 @@ class Settings:
             as_of=parse_as_of(env.get("CDP_AS_OF")),
             raw_schema=env.get("CDP_RAW_SCHEMA") or "raw",
             target=env.get("CDP_TARGET") or "dev",
+            lock_timeout=float(env.get("CDP_LOCK_TIMEOUT") or DEFAULT_LOCK_TIMEOUT),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -146,6 +152,7 @@ class Settings:
             "CDP_RAW_SCHEMA": self.raw_schema,
             "CDP_SPARK_DIR": str(self.spark_dir),
             "CDP_TARGET": self.target,
+            "CDP_LOCK_TIMEOUT": f"{self.lock_timeout:g}",
         }
         if self.as_of is not None:
             env["CDP_AS_OF"] = self.as_of.isoformat()
