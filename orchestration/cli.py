@@ -46,6 +46,14 @@ def main() -> None:
     "[env CDP_LOCK_TIMEOUT; default: 600].",
 )
 @click.option(
+    "--confirm-mass-change",
+    "confirm_mass_change",
+    multiple=True,
+    metavar="SEGMENT",
+    help="Sync SEGMENT even though its change is held as a mass change (more removed or "
+    "added than CDP_MASS_CHANGE_* allow); repeat for several segments.",
+)
+@click.option(
     "--summary-json",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the run summary as JSON to this file (for scripts and CI).",
@@ -59,6 +67,7 @@ def run(
     verbose: bool,
     summary_json: Path | None,
     lock_timeout: float | None,
+    confirm_mass_change: tuple[str, ...],
 ) -> None:
     """Materialise the whole asset graph (ingestion -> dbt -> activation) in-process."""
     from orchestration.activation.segment_files import SegmentDefinitionError
@@ -77,7 +86,10 @@ def run(
         with run_lock(settings.warehouse, timeout=settings.lock_timeout):
             _compile_segments(quiet=True)
             summary = run_pipeline(
-                settings, full_refresh=full_refresh, log_level="INFO" if verbose else "WARNING"
+                settings,
+                full_refresh=full_refresh,
+                log_level="INFO" if verbose else "WARNING",
+                confirm_mass_change=confirm_mass_change,
             )
     except SegmentDefinitionError as error:
         # Checked before anything runs: nothing was loaded or built.

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,11 +206,14 @@ def run_pipeline(
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
     selection: dg.AssetSelection | None = None,
+    confirm_mass_change: Sequence[str] = (),
 ) -> RunSummary:
     """Materialise the whole graph into `settings.warehouse` and summarise the run.
 
     `selection` runs only those assets (and their checks) of the same job, as "Materialize
-    selected" in the UI does: the tests build what they assert on, nothing more."""
+    selected" in the UI does: the tests build what they assert on, nothing more.
+    `confirm_mass_change`: segments whose held mass change the exports may sync (the
+    export assets' run config, `cdp run --confirm-mass-change`)."""
     prepare_process(settings)
     from orchestration.definitions import build_definitions
 
@@ -220,18 +223,24 @@ def run_pipeline(
 
     steps = DBT_STEPS
     subset: dict[str, Any] = {}
+    graph = definitions.resolve_asset_graph()
+    exports = [key for key in graph.get_all_asset_keys() if key.path[0] == "exports"]
     if selection is not None:
-        graph = definitions.resolve_asset_graph()
         # External assets (raw tables an EL tool landed) are read, never materialised.
         keys = {key for key in selection.resolve(graph) if graph.get(key).is_materializable}
         subset["asset_selection"] = sorted(keys)
         # Run configuration only for the dbt steps the subset keeps.
         ops = {graph.get(key).assets_def.op.name for key in keys}
         steps = tuple(step for step in DBT_STEPS if step in ops)
-    run_config = {
+        exports = [key for key in exports if key in keys]
+    run_config: dict[str, Any] = {
         "ops": {step: {"config": {"full_refresh": full_refresh}} for step in steps},
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
+    if confirm_mass_change:
+        for key in exports:
+            op = graph.get(key).assets_def.op.name
+            run_config["ops"][op] = {"config": {"confirm_mass_change": list(confirm_mass_change)}}
     started = time.monotonic()
     if instance is None:
         ensure_dagster_home()
