@@ -232,3 +232,23 @@ def test_the_lock_is_reentrant_within_a_process_and_still_excludes_others(tmp_pa
         )
         assert other.returncode != 0
         assert f"pid {os.getpid()}" in other.stderr
+
+
+def test_a_dagster_launched_run_takes_over_the_lock_of_a_killed_holder(tmp_path, monkeypatch):
+    warehouse = tmp_path / "cdp.duckdb"
+    monkeypatch.setenv("CDP_TEST_LOCKED_WAREHOUSE", str(warehouse))
+    with holder(warehouse) as victim:
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=30)
+    with dg.instance_for_test() as instance:
+        result = dg.execute_job(dg.reconstructable(touching_job), instance=instance)
+        warnings = [
+            entry.user_message
+            for entry in instance.all_logs(result.run_id)
+            if "took over from a holder that died" in entry.user_message
+        ]
+    assert result.success
+    assert len(warnings) == 1
+    assert f"pid {victim.pid}" in warnings[0]
+    assert (tmp_path / "touched").read_text() == "ran"
+    assert lock_path(warehouse).read_text() == ""
