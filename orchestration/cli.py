@@ -85,6 +85,7 @@ def run(
         # The lock first (run_lock.py): a run that has to wait, or give up, parses nothing.
         with run_lock(settings.warehouse, timeout=settings.lock_timeout):
             _compile_segments(quiet=True)
+            _check_segment_names(confirm_mass_change, "--confirm-mass-change")
             summary = run_pipeline(
                 settings,
                 full_refresh=full_refresh,
@@ -105,6 +106,21 @@ def run(
         summary_json.write_text(summary.to_json() + "\n")
     if not summary.success:
         sys.exit(1)
+
+
+def _check_segment_names(names: tuple[str, ...], option: str) -> None:
+    """A misspelt segment would confirm nothing, silently: name it instead."""
+    if not names:
+        return
+    from orchestration.activation.segment_files import SEGMENTS_DIR, load_segment_definitions
+
+    known = {segment.name for segment in load_segment_definitions(SEGMENTS_DIR)}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise click.BadParameter(
+            f"no segment named {', '.join(unknown)} (segments: {', '.join(sorted(known))})",
+            param_hint=option,
+        )
 
 
 def _compile_segments(*, quiet: bool) -> list[Path]:

@@ -33,6 +33,7 @@ from orchestration.resources import WarehouseResource
 from orchestration.settings import Settings
 from tests.activation.loopback import loopback
 from tests.activation.payloads import person, run_info, write_payloads
+from tests.commands import cdp
 
 POLICY = MassChangePolicy(max_remove_share=0.2, max_add_factor=10, min_audience=10)
 
@@ -321,3 +322,20 @@ def test_cdp_runs_pipeline_holds_then_confirm_mass_change_lets_it_through(
         )
         assert confirmed.checks_failed == []
         assert len(server.requests) == sent + 1
+
+
+@pytest.mark.slow
+def test_cdp_run_refuses_to_confirm_a_segment_that_does_not_exist(tmp_path, dbt_manifest):
+    completed = cdp(
+        "run",
+        "--warehouse",
+        tmp_path / "cdp.duckdb",
+        "--confirm-mass-change",
+        "churn_rsik",
+        dagster_home=tmp_path / "dagster_home",
+        timeout=300,
+    )
+    assert completed.returncode == 2
+    assert "no segment named churn_rsik" in completed.stderr
+    assert "churn_risk" in completed.stderr
+    assert not (tmp_path / "cdp.duckdb").exists()
