@@ -176,8 +176,16 @@ def test_cdp_run_against_a_locked_warehouse_exits_naming_the_holder(tmp_path):
 
 # A job the way Dagster's run worker executes it (execute_job: the job's own executor,
 # as for a run from the UI, a schedule or a sensor), on a warehouse named by the env.
+# Dagster caches a reconstructed job per function within a process: one function per test.
 def touching_job() -> dg.JobDefinition:
-    warehouse = Path(os.environ["CDP_TEST_LOCKED_WAREHOUSE"])
+    return _touching(Path(os.environ["CDP_TEST_LOCKED_WAREHOUSE"]))
+
+
+def touching_job_after_a_kill() -> dg.JobDefinition:
+    return _touching(Path(os.environ["CDP_TEST_KILLED_WAREHOUSE"]))
+
+
+def _touching(warehouse: Path) -> dg.JobDefinition:
 
     @dg.asset
     def touched() -> None:
@@ -236,12 +244,12 @@ def test_the_lock_is_reentrant_within_a_process_and_still_excludes_others(tmp_pa
 
 def test_a_dagster_launched_run_takes_over_the_lock_of_a_killed_holder(tmp_path, monkeypatch):
     warehouse = tmp_path / "cdp.duckdb"
-    monkeypatch.setenv("CDP_TEST_LOCKED_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("CDP_TEST_KILLED_WAREHOUSE", str(warehouse))
     with holder(warehouse) as victim:
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait(timeout=30)
     with dg.instance_for_test() as instance:
-        result = dg.execute_job(dg.reconstructable(touching_job), instance=instance)
+        result = dg.execute_job(dg.reconstructable(touching_job_after_a_kill), instance=instance)
         warnings = [
             entry.user_message
             for entry in instance.all_logs(result.run_id)
