@@ -40,6 +40,20 @@ def main() -> None:
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--verbose", "-v", is_flag=True, help="Stream the Dagster event log (INFO).")
 @click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    help="Seconds to wait for another run writing the same warehouse before giving up "
+    "[env CDP_LOCK_TIMEOUT; default: 600].",
+)
+@click.option(
+    "--confirm-mass-change",
+    "confirm_mass_change",
+    multiple=True,
+    metavar="SEGMENT",
+    help="Sync SEGMENT even though its change is held as a mass change (more removed or "
+    "added than CDP_MASS_CHANGE_* allow); repeat for several segments.",
+)
+@click.option(
     "--summary-json",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the run summary as JSON to this file (for scripts and CI).",
@@ -52,29 +66,61 @@ def run(
     full_refresh: bool,
     verbose: bool,
     summary_json: Path | None,
+    lock_timeout: float | None,
+    confirm_mass_change: tuple[str, ...],
 ) -> None:
     """Materialise the whole asset graph (ingestion -> dbt -> activation) in-process."""
     from orchestration.activation.segment_files import SegmentDefinitionError
     from orchestration.pipeline import run_pipeline
+    from orchestration.run_lock import RunLockTimeout, run_lock
 
     settings = Settings.from_env().with_overrides(
-        raw_dir=raw_dir, warehouse=warehouse, exports_dir=exports_dir, raw_schema=raw_schema
+        raw_dir=raw_dir,
+        warehouse=warehouse,
+        exports_dir=exports_dir,
+        raw_schema=raw_schema,
+        lock_timeout=lock_timeout,
     )
     try:
-        _compile_segments(quiet=True)
-        summary = run_pipeline(
-            settings, full_refresh=full_refresh, log_level="INFO" if verbose else "WARNING"
-        )
+        # The lock first (run_lock.py): a run that has to wait, or give up, parses nothing.
+        with run_lock(settings.warehouse, timeout=settings.lock_timeout):
+            _compile_segments(quiet=True)
+            _check_segment_names(confirm_mass_change, "--confirm-mass-change")
+            summary = run_pipeline(
+                settings,
+                full_refresh=full_refresh,
+                log_level="INFO" if verbose else "WARNING",
+                confirm_mass_change=confirm_mass_change,
+            )
     except SegmentDefinitionError as error:
         # Checked before anything runs: nothing was loaded or built.
         click.echo(f"cdp run FAILED before running: invalid segment definitions\n{error}", err=True)
         sys.exit(1)
+    except RunLockTimeout as error:
+        # Nothing ran: the other run keeps the warehouse.
+        click.echo(f"cdp run FAILED before running: {error}", err=True)
+        sys.exit(3)
     click.echo(summary.render())
     if summary_json is not None:
         summary_json.parent.mkdir(parents=True, exist_ok=True)
         summary_json.write_text(summary.to_json() + "\n")
     if not summary.success:
         sys.exit(1)
+
+
+def _check_segment_names(names: tuple[str, ...], option: str) -> None:
+    """A misspelt segment would confirm nothing, silently: name it instead."""
+    if not names:
+        return
+    from orchestration.activation.segment_files import SEGMENTS_DIR, load_segment_definitions
+
+    known = {segment.name for segment in load_segment_definitions(SEGMENTS_DIR)}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise click.BadParameter(
+            f"no segment named {', '.join(unknown)} (segments: {', '.join(sorted(known))})",
+            param_hint=option,
+        )
 
 
 def _compile_segments(*, quiet: bool) -> list[Path]:

@@ -16,6 +16,7 @@ from orchestration.assets.predictions import customer_predictions
 from orchestration.assets.segments import segment_key
 from orchestration.assets.serving import ServingFolderResource, build_serving_asset, served_keys
 from orchestration.checks.quality import with_quality_checks
+from orchestration.executor import locked_in_process_executor
 from orchestration.jobs import cdp_all_job, hourly_segments_job
 from orchestration.project import dbt_project
 from orchestration.resources import RawFolderResource, SettingsResource, WarehouseResource
@@ -63,8 +64,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 dbt_executable=dbt_executable(settings),
             ),
         },
-        # DuckDB takes one writer at a time: steps run one after another in one process.
-        executor=dg.in_process_executor,
+        # DuckDB takes one writer at a time: steps run one after another in one process,
+        # and the run holds the warehouse's run lock (executor.py, docs/operations.md).
+        executor=locked_in_process_executor(settings.warehouse, settings.lock_timeout),
     )
     # Activation: the payloads that may leave (consent and erasure enforced, with a
     # blocking check) and one export asset per destination (docs/activation.md).

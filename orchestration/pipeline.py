@@ -12,7 +12,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import dagster as dg
 
 from orchestration.environment import prepare_process
 from orchestration.reports import SUMMARY_KEY
+from orchestration.run_lock import run_lock
 from orchestration.settings import PROJECT_ROOT, Settings
 
 DAGSTER_YAML = """\
@@ -205,11 +206,14 @@ def run_pipeline(
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
     selection: dg.AssetSelection | None = None,
+    confirm_mass_change: Sequence[str] = (),
 ) -> RunSummary:
     """Materialise the whole graph into `settings.warehouse` and summarise the run.
 
     `selection` runs only those assets (and their checks) of the same job, as "Materialize
-    selected" in the UI does: the tests build what they assert on, nothing more."""
+    selected" in the UI does: the tests build what they assert on, nothing more.
+    `confirm_mass_change`: segments whose held mass change the exports may sync (the
+    export assets' run config, `cdp run --confirm-mass-change`)."""
     prepare_process(settings)
     from orchestration.definitions import build_definitions
 
@@ -219,40 +223,60 @@ def run_pipeline(
 
     steps = DBT_STEPS
     subset: dict[str, Any] = {}
+    graph = definitions.resolve_asset_graph()
+    exports = [key for key in graph.get_all_asset_keys() if key.path[0] == "exports"]
     if selection is not None:
-        graph = definitions.resolve_asset_graph()
         # External assets (raw tables an EL tool landed) are read, never materialised.
         keys = {key for key in selection.resolve(graph) if graph.get(key).is_materializable}
         subset["asset_selection"] = sorted(keys)
         # Run configuration only for the dbt steps the subset keeps.
         ops = {graph.get(key).assets_def.op.name for key in keys}
         steps = tuple(step for step in DBT_STEPS if step in ops)
-    run_config = {
+        exports = [key for key in exports if key in keys]
+    run_config: dict[str, Any] = {
         "ops": {step: {"config": {"full_refresh": full_refresh}} for step in steps},
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
+    if confirm_mass_change:
+        for key in exports:
+            op = graph.get(key).assets_def.op.name
+            run_config["ops"][op] = {"config": {"confirm_mass_change": list(confirm_mass_change)}}
     started = time.monotonic()
     if instance is None:
         ensure_dagster_home()
         instance = dg.DagsterInstance.get()
 
+    took_over: list[str] = []
+
     def execute() -> dg.ExecuteInProcessResult:
-        try:
-            with _tests_of_built_models_only(selection is not None):
-                return job.execute_in_process(
-                    run_config=run_config, instance=instance, raise_on_error=False, **subset
+        # One writer at a time (run_lock.py): held from the first step to the checkpoint.
+        # `execute_in_process` replaces the job's executor, which takes the same lock for
+        # the runs Dagster launches (executor.py). RunLockTimeout names the holder.
+        with run_lock(settings.warehouse, timeout=settings.lock_timeout) as acquired:
+            if acquired.took_over is not None:
+                took_over.append(
+                    f"run lock: took over {acquired.path} from a holder that died "
+                    f"({acquired.took_over.describe()})"
                 )
-        finally:
-            _release(settings)
+            try:
+                with _tests_of_built_models_only(selection is not None):
+                    return job.execute_in_process(
+                        run_config=run_config, instance=instance, raise_on_error=False, **subset
+                    )
+            finally:
+                _release(settings)
 
     if log_level == "INFO":
-        return summarise(execute(), settings, time.monotonic() - started)
+        summary = summarise(execute(), settings, time.monotonic() - started)
+        summary.results[:0] = took_over
+        return summary
     # dagster-dbt echoes dbt's whole log to stdout; keep it in a file beside the warehouse.
     log_file = settings.warehouse.parent / "logs" / "last_run.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("w") as log, contextlib.redirect_stdout(log):
         result = execute()
     summary = summarise(result, settings, time.monotonic() - started)
+    summary.results[:0] = took_over
     summary.log_file = log_file
     return summary
 

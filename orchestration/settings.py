@@ -20,6 +20,8 @@ DEFAULTS: dict[str, str] = {
     "CDP_WAREHOUSE": "warehouse/cdp.duckdb",
     "CDP_EXPORTS_DIR": "exports",
 }
+# Ten minutes: a schedule's run waits out a `cdp run` of the demo, not a stuck one.
+DEFAULT_LOCK_TIMEOUT = 600.0
 # Unless set, these live beside the warehouse file (a temp warehouse keeps them too).
 BESIDE_WAREHOUSE = {
     "CDP_SERVING_DIR": "serving",
@@ -64,6 +66,14 @@ class Settings:
     raw_schema: str = "raw"
     # The dbt target of profiles.yml: `dev` (DuckDB) or `spark` (embedded Spark session).
     target: str = "dev"
+    # Seconds a run waits for another run's lock on the warehouse (CDP_LOCK_TIMEOUT,
+    # `cdp run --lock-timeout`) before giving up with the holder's name (run_lock.py).
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    # When an export holds a segment's sync as a mass change (activation/sync/plan.py:
+    # MassChangePolicy, docs/operations.md).
+    mass_change_max_remove_share: float = 0.2
+    mass_change_max_add_factor: float = 10.0
+    mass_change_min_audience: int = 100
 
     @property
     def engine(self) -> str:
@@ -117,6 +127,10 @@ class Settings:
             as_of=parse_as_of(env.get("CDP_AS_OF")),
             raw_schema=env.get("CDP_RAW_SCHEMA") or "raw",
             target=env.get("CDP_TARGET") or "dev",
+            lock_timeout=float(env.get("CDP_LOCK_TIMEOUT") or DEFAULT_LOCK_TIMEOUT),
+            mass_change_max_remove_share=float(env.get("CDP_MASS_CHANGE_MAX_REMOVE_SHARE") or 0.2),
+            mass_change_max_add_factor=float(env.get("CDP_MASS_CHANGE_MAX_ADD_FACTOR") or 10.0),
+            mass_change_min_audience=int(env.get("CDP_MASS_CHANGE_MIN_AUDIENCE") or 100),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -146,6 +160,10 @@ class Settings:
             "CDP_RAW_SCHEMA": self.raw_schema,
             "CDP_SPARK_DIR": str(self.spark_dir),
             "CDP_TARGET": self.target,
+            "CDP_LOCK_TIMEOUT": f"{self.lock_timeout:g}",
+            "CDP_MASS_CHANGE_MAX_REMOVE_SHARE": f"{self.mass_change_max_remove_share:g}",
+            "CDP_MASS_CHANGE_MAX_ADD_FACTOR": f"{self.mass_change_max_add_factor:g}",
+            "CDP_MASS_CHANGE_MIN_AUDIENCE": str(self.mass_change_min_audience),
         }
         if self.as_of is not None:
             env["CDP_AS_OF"] = self.as_of.isoformat()

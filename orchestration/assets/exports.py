@@ -24,6 +24,7 @@ from orchestration.activation.destinations.base import RunInfo
 from orchestration.activation.generated import audience_rule_rows
 from orchestration.activation.model import SegmentDefinition
 from orchestration.activation.sync import DestinationSyncResult, sync_destination
+from orchestration.activation.sync.plan import MassChangePolicy
 from orchestration.assets.segments import PAYLOADS_KEY, segment_key
 from orchestration.reports import SUMMARY_KEY
 from orchestration.resources import WarehouseResource
@@ -31,6 +32,9 @@ from orchestration.settings import Settings
 
 GROUP = "activation"
 OWNERS = ["team:growth"]
+# The check on every export asset that fails when a segment's sync was held as a mass
+# change (activation/sync/plan.py: mass_change; docs/operations.md).
+MASS_CHANGE_CHECK = "mass_change_guard"
 
 
 def export_key(destination: str) -> dg.AssetKey:
@@ -49,6 +53,9 @@ class ExportConfig(dg.Config):
     # Re-send every current member as an add (members the destination may have lost), and
     # still remove what is no longer wanted. The sync state is rebuilt from the result.
     full_resync: bool = False
+    # Segments whose mass change (more removed or added than the guard allows) is
+    # intended: synced as planned (`cdp run --confirm-mass-change SEGMENT`).
+    confirm_mass_change: list[str] = []
 
 
 def _export_metadata(result: DestinationSyncResult, full_resync: bool) -> dict[str, Any]:
@@ -72,8 +79,11 @@ def _export_metadata(result: DestinationSyncResult, full_resync: bool) -> dict[s
         "batches_already_delivered",
         "batches_superseded",
     )
+    status = "failed batches" if result.errors else "delivered"
+    if result.held:
+        status += f"; {len(result.held)} segment(s) held as mass changes"
     metadata: dict[str, Any] = {
-        "status": dg.MetadataValue.text("failed batches" if result.errors else "delivered"),
+        "status": dg.MetadataValue.text(status),
         "full_resync": dg.MetadataValue.bool(full_resync),
     }
     metadata.update({name: dg.MetadataValue.int(result.total(name)) for name in names})
@@ -105,11 +115,43 @@ def _export_metadata(result: DestinationSyncResult, full_resync: bool) -> dict[s
     return metadata
 
 
+def _mass_change_result(
+    key: dg.AssetKey, result: DestinationSyncResult, policy: MassChangePolicy
+) -> dg.AssetCheckResult:
+    """Passes unless a segment was held; then fails with each held segment's numbers."""
+    held = result.held
+    metadata: dict[str, Any] = {
+        "max_remove_share": dg.MetadataValue.float(float(policy.max_remove_share)),
+        "max_add_factor": dg.MetadataValue.float(float(policy.max_add_factor)),
+        "min_audience": dg.MetadataValue.int(policy.min_audience),
+        "held_segments": dg.MetadataValue.int(len(held)),
+    }
+    for change in held:
+        metadata[f"{change.segment}_current"] = dg.MetadataValue.int(change.current)
+        metadata[f"{change.segment}_removes"] = dg.MetadataValue.int(change.removes)
+        metadata[f"{change.segment}_adds"] = dg.MetadataValue.int(change.adds)
+    if held:
+        metadata[SUMMARY_KEY] = dg.MetadataValue.text(
+            "\n".join(f"HELD {change.describe()}" for change in held)
+        )
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=MASS_CHANGE_CHECK,
+        passed=not held,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata=metadata,
+        description="\n".join(change.describe() for change in held) or None,
+    )
+
+
 def build_export_assets(
     segments: Sequence[SegmentDefinition],
     destinations: Mapping[str, Destination] | None = None,
+    policy: MassChangePolicy | None = None,
 ) -> list[dg.AssetsDefinition]:
     """One export asset per destination that some segment uses.
+
+    `policy`: when a segment's sync is held as a mass change (default MassChangePolicy()).
 
     Resources used: `warehouse` (WarehouseResource) and `exports_folder`
     (ExportsFolderResource). A segment naming an unknown destination raises
@@ -124,6 +166,7 @@ def build_export_assets(
             destinations[name],
             sorted({str(row["segment_name"]) for row in rows if row["destination"] == name}),
             by_name,
+            policy or MassChangePolicy(),
         )
         for name in used
     ]
@@ -133,9 +176,12 @@ def _export_asset(
     destination: Destination,
     names: list[str],
     segments: Mapping[str, SegmentDefinition],
+    policy: MassChangePolicy,
 ) -> dg.AssetsDefinition:
+    key = export_key(destination.name)
+
     @dg.asset(
-        key=export_key(destination.name),
+        key=key,
         deps=[PAYLOADS_KEY, *(segment_key(name) for name in names)],
         group_name=GROUP,
         owners=OWNERS,
@@ -146,6 +192,16 @@ def _export_asset(
             "(docs/activation.md)."
         ),
         metadata={"destination_type": destination.type_name, "segments": ", ".join(names)},
+        check_specs=[
+            dg.AssetCheckSpec(
+                MASS_CHANGE_CHECK,
+                asset=key,
+                description=(
+                    "No segment's sync was held as a mass change (more removed or added "
+                    "than the guard allows; docs/operations.md)."
+                ),
+            )
+        ],
     )
     def export(
         context: dg.AssetExecutionContext,
@@ -167,6 +223,8 @@ def _export_asset(
                 run,
                 full_resync=config.full_resync,
                 payloads=payloads,
+                guard=policy,
+                confirmed=frozenset(config.confirm_mass_change),
             )
         metadata = _export_metadata(result, config.full_resync)
         if result.skipped:
@@ -179,9 +237,20 @@ def _export_asset(
                 ),
                 metadata=metadata,
             )
-        return dg.MaterializeResult(metadata=metadata)
+        return dg.MaterializeResult(
+            metadata=metadata, check_results=[_mass_change_result(key, result, policy)]
+        )
 
     return export
+
+
+def mass_change_policy(settings: Settings) -> MassChangePolicy:
+    """The guard of the settings (CDP_MASS_CHANGE_*)."""
+    return MassChangePolicy(
+        max_remove_share=settings.mass_change_max_remove_share,
+        max_add_factor=settings.mass_change_max_add_factor,
+        min_audience=settings.mass_change_min_audience,
+    )
 
 
 def build_activation_definitions(
@@ -192,6 +261,6 @@ def build_activation_definitions(
     """What definitions.py merges in: the export assets and the exports folder resource
     (the `warehouse` resource comes from the main definitions)."""
     return dg.Definitions(
-        assets=build_export_assets(segments, destinations),
+        assets=build_export_assets(segments, destinations, mass_change_policy(settings)),
         resources={"exports_folder": ExportsFolderResource(path=str(settings.exports_dir))},
     )

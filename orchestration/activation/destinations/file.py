@@ -44,11 +44,18 @@ KEY_CHARS = 12  # of the idempotency key, in file names
 MANIFEST = "manifest.json"
 
 
+# Export files hold personal data (or its hashes): readable by their owner only.
+FILE_MODE = 0o600
+
+
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and a rename (same folder)."""
+    """Write `data` to `path` through a temporary file and a rename (same folder), with
+    owner-only permissions (FILE_MODE) from its creation on, whatever the umask."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temporary.open("wb") as handle:
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), FILE_MODE)  # an older temporary file kept its mode
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

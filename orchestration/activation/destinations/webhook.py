@@ -30,8 +30,10 @@ import email.utils
 import json
 import os
 import random
+import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -55,6 +57,29 @@ from orchestration.activation.destinations.file import MEMBER_COLUMNS, first_par
 
 RETRYABLE_STATUSES = frozenset({408, 429})
 USER_AGENT = "composable-cdp-webhook/1"
+REDACTED = "[redacted]"
+# Any bearer credential, ours or one a receiver made up: never repeated in a message.
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"',;]+")
+# Shorter values are not secrets worth the name, and would redact ordinary words.
+_MIN_SECRET_CHARS = 6
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of a URL that may be credentials: the user-info's password (and user)
+    and every query value (`?key=...`, `?token=...`)."""
+    parts = urllib.parse.urlsplit(url)
+    found = [parts.password or "", parts.username or ""]
+    found += [value for _, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
+    return [value for value in found if len(value) >= _MIN_SECRET_CHARS]
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """`text` with every secret, and any `Bearer <credential>`, replaced by [redacted]:
+    what a receiver echoes back (a 401 body quoting the request) never reaches a log,
+    the outbox's last_error or Dagster's event log."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return _BEARER.sub(rf"\1 {REDACTED}", text)
 
 
 class WebhookOptions(StrictOptions):
@@ -113,6 +138,11 @@ class WebhookDelivery(Delivery):
         self.requests = 0
         self.retries = 0
         self.batches = 0
+        # Redacted from every message this delivery writes (docs/operations.md).
+        self.secrets = [*([self._token()] if self._token() else []), *url_secrets(url)]
+
+    def _token(self) -> str | None:
+        return os.environ.get(self.options.token_env) if self.options.token_env else None
 
     def already_delivered(self, batch: Batch) -> bool:
         # The receiver recognises a re-sent batch by its Idempotency-Key.
@@ -132,7 +162,7 @@ class WebhookDelivery(Delivery):
             "Idempotency-Key": batch.idempotency_key,
             "User-Agent": USER_AGENT,
         }
-        token = os.environ.get(self.options.token_env) if self.options.token_env else None
+        token = self._token()
         if token:
             headers["Authorization"] = f"Bearer {token}"
         data = json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
@@ -153,7 +183,7 @@ class WebhookDelivery(Delivery):
                 return
             except urllib.error.HTTPError as error:
                 status = error.code
-                detail = error.read()[:200].decode("utf-8", "replace").strip()
+                detail = redact(error.read()[:200].decode("utf-8", "replace").strip(), self.secrets)
                 last_error = f"HTTP {status}" + (f": {detail}" if detail else "")
                 if 400 <= status < 500 and status not in RETRYABLE_STATUSES:
                     raise DeliveryError(
@@ -163,7 +193,7 @@ class WebhookDelivery(Delivery):
                     ) from None
                 wait = parse_retry_after(error.headers.get("Retry-After"))
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-                reason = getattr(error, "reason", error)
+                reason = redact(str(getattr(error, "reason", error)), self.secrets)
                 last_error = f"connection failed: {reason}"
             if attempt == attempts:
                 break

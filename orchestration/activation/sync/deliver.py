@@ -22,10 +22,13 @@ from orchestration.activation.destinations.base import (
 )
 from orchestration.activation.sync import store
 from orchestration.activation.sync.plan import (
+    MassChange,
+    MassChangePolicy,
     PlannedBatch,
     carried_persons,
     covered_by,
     delivery_order,
+    mass_change,
     pending_still_right,
     plan_batches,
     plan_changes,
@@ -53,6 +56,8 @@ class SegmentSyncResult:
     batches_failed: int = 0
     batches_superseded: int = 0
     errors: list[str] = field(default_factory=list)
+    # A mass change the guard held (plan.mass_change): nothing was sent.
+    held: MassChange | None = None
 
 
 @dataclass
@@ -68,6 +73,10 @@ class DestinationSyncResult:
     @property
     def errors(self) -> list[str]:
         return [error for result in self.segments for error in result.errors]
+
+    @property
+    def held(self) -> list[MassChange]:
+        return [result.held for result in self.segments if result.held is not None]
 
 
 def _apply_ack(
@@ -118,11 +127,14 @@ def sync_segment(
     full_resync: bool = False,
     static_attributes: Mapping[str, Any] | None = None,
     payloads: Warehouse | None = None,
+    guard: MassChangePolicy | None = None,
+    confirmed: bool = False,
 ) -> SegmentSyncResult:
     """Bring one segment at one destination up to date (see the package docstring).
 
     `con` holds the sync's state; `payloads` is the warehouse the members are read from
-    (default: the same DuckDB database)."""
+    (default: the same DuckDB database). With a `guard`, a plan that is a mass change
+    is held unless `confirmed`: nothing is sent or planned, pending batches stay."""
     store.ensure_sync_tables(con)
     result = SegmentSyncResult(segment=segment, destination=destination.name)
     members: dict[str, Prepared] = {}
@@ -160,6 +172,13 @@ def sync_segment(
         covered_persons=covered_persons,
         covered_keys=covered_keys,
     )
+    if guard is not None and not confirmed:
+        held = mass_change(changes, state, guard, segment=segment, destination=destination.name)
+        if held is not None:
+            result.held = held
+            run.log.warning(held.describe())
+            store.write_log(con, run.run_id, destination.name, segment, full_resync, asdict(result))
+            return result
     planned = plan_batches(destination, segment, changes, resend, run.run_id)
     with store.transaction(con):
         store.insert_outbox(con, planned, datetime.now(UTC))
@@ -201,6 +220,8 @@ def sync_destination(
     *,
     full_resync: bool = False,
     payloads: Warehouse | None = None,
+    guard: MassChangePolicy | None = None,
+    confirmed: frozenset[str] = frozenset(),
 ) -> DestinationSyncResult:
     """Sync every (segment name, static attributes) to one destination in one run.
 
@@ -209,6 +230,8 @@ def sync_destination(
 
     A destination that cannot deliver here (a webhook without URL) is skipped: nothing
     is planned and the state stays as it is, so the next run with a URL sends it all.
+
+    `guard`: hold a segment whose plan is a mass change, unless its name is `confirmed`.
     """
     reason = destination.unavailable_reason()
     if reason is not None:
@@ -228,6 +251,8 @@ def sync_destination(
                     full_resync=full_resync,
                     static_attributes=static_attributes,
                     payloads=payloads,
+                    guard=guard,
+                    confirmed=name in confirmed,
                 )
             )
     finally:

@@ -202,3 +202,75 @@ def carried_persons(state: Mapping[str, StateRow], members: Mapping[str, Prepare
     is left for them to take back (e.g. a person id that changed in a merge, same email)."""
     held_by_members = frozenset().union(*(row.keys for pid, row in state.items() if pid in members))
     return [pid for pid, row in state.items() if pid not in members and row.keys <= held_by_members]
+
+
+@dataclass(frozen=True)
+class MassChangePolicy:
+    """When a sync is a mass change, held until someone confirms it (docs/operations.md).
+
+    `max_remove_share`: the share of the destination's current audience one sync may take
+    out (CDP_MASS_CHANGE_MAX_REMOVE_SHARE); `max_add_factor`: how many times the current
+    audience it may add (CDP_MASS_CHANGE_MAX_ADD_FACTOR); `min_audience`: audiences smaller
+    than this are not guarded (CDP_MASS_CHANGE_MIN_AUDIENCE): two of ten people leaving is
+    ordinary churn, not a broken upstream model. A first sync (nothing at the destination)
+    is never a mass change."""
+
+    max_remove_share: float = 0.2
+    max_add_factor: float = 10.0
+    min_audience: int = 100
+
+
+@dataclass(frozen=True)
+class MassChange:
+    """A planned sync the policy holds, with the numbers that made it one."""
+
+    segment: str
+    destination: str
+    current: int
+    removes: int
+    adds: int
+    reasons: tuple[str, ...]
+
+    def describe(self) -> str:
+        return (
+            f"{self.segment} -> {self.destination} held as a mass change: "
+            f"{'; '.join(self.reasons)}; nothing sent. If intended, re-run with "
+            f"--confirm-mass-change {self.segment}"
+        )
+
+
+def mass_change(
+    changes: Mapping[Operation, Sequence[PlannedRow]],
+    state: Mapping[str, StateRow],
+    policy: MassChangePolicy,
+    *,
+    segment: str,
+    destination: str,
+) -> MassChange | None:
+    """The plan as a mass change, or None (pure).
+
+    Counted in persons: the current audience is the persons the destination holds keys
+    of; a removal is a person all of whose keys the plan takes out (a changed email, one
+    key of two, is not); an add is a person the destination does not hold yet (a full
+    resync's re-adds are not)."""
+    holding = {pid: row.keys for pid, row in state.items() if row.keys}
+    current = len(holding)
+    if current == 0 or current < policy.min_audience:
+        return None
+    removed_keys = frozenset().union(*(row.keys for row in changes.get(Operation.REMOVE, ())))
+    removes = sum(1 for keys in holding.values() if keys <= removed_keys)
+    adds = sum(1 for row in changes.get(Operation.ADD, ()) if row.person_id not in holding)
+    reasons = []
+    if removes > policy.max_remove_share * current:
+        reasons.append(
+            f"would remove {removes:,} of {current:,} members ({removes / current:.0%}, "
+            f"more than {policy.max_remove_share:.0%})"
+        )
+    if adds > policy.max_add_factor * current:
+        reasons.append(
+            f"would add {adds:,} to {current:,} members ({adds / current:.1f}x, "
+            f"more than {policy.max_add_factor:g}x)"
+        )
+    if not reasons:
+        return None
+    return MassChange(segment, destination, current, removes, adds, tuple(reasons))
