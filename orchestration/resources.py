@@ -7,16 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from orchestration.settings import Settings
 from orchestration.warehouse import (
+    DuckDBConnection,
     DuckDBWarehouse,
     SparkWarehouse,
     Warehouse,
     WarehouseLockedError,
-    connect_duckdb,
+    utc_connection,
 )
+from orchestration.warehouse.sync_state import SyncStateStore
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -66,33 +67,30 @@ class WarehouseResource(dg.ConfigurableResource):
             stop_session()
 
     @contextlib.contextmanager
-    def open_sync(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, Warehouse]]:
-        """What a diff sync needs: the DuckDB database holding its operational state
-        (transactions: activation/sync/store.py) and the warehouse its payloads are read
-        from. On DuckDB both are the warehouse file; on Spark the state lives in the
-        DuckDB file at `path` and the payloads in the Spark catalog."""
+    def open_sync(self) -> Iterator[tuple[SyncStateStore, Warehouse]]:
+        """What a diff sync needs: the store of its operational state, a DuckDB database
+        (transactions: orchestration/warehouse/sync_state.py), and the warehouse its
+        payloads are read from. On DuckDB both are the warehouse file; on Spark the state
+        lives in the DuckDB file at `path` and the payloads in the Spark catalog."""
         if self.engine == "spark":
             with self.connect() as con, self.open(read_only=True) as warehouse:
-                yield con, warehouse
+                yield SyncStateStore(con), warehouse
         else:
             with self.connect() as con:
-                yield con, DuckDBWarehouse(con, owned=False)
+                state = SyncStateStore(con)
+                yield state, state.payloads()
 
     @contextlib.contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, read_only: bool = False) -> Iterator[DuckDBConnection]:
         """A DuckDB connection with the session settings the project relies on (UTC).
 
         Closed on exit: the dbt subprocess needs the file after us.
         """
-        path = Path(self.path)
-        if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            con = connect_duckdb(path, read_only)
+            con = utc_connection(Path(self.path), read_only)
         except WarehouseLockedError as error:
             raise dg.Failure(description=str(error)) from error
         try:
-            con.execute("set TimeZone = 'UTC'")
             yield con
         finally:
             con.close()

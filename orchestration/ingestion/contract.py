@@ -28,7 +28,7 @@ DUCKDB_TYPES: dict[str, str] = {
 }
 
 # The same types as Arrow types: how raw tables are declared to any warehouse engine
-# (orchestration/warehouse.py maps them to each engine's SQL types).
+# (orchestration/warehouse/ maps them to each engine's SQL types).
 ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
     "integer": pa.int64(),

@@ -2,19 +2,20 @@
 quarantined.
 
 Per file: read the records as text (readers.py), type every contract column in DuckDB SQL
-(in-process, on every target: on DuckDB the warehouse's own connection, on Spark a private
-in-memory one), write the rows that type cleanly to `raw.<table>` and the others to
-`raw.quarantine` with the reason through the Warehouse adapter, and record the file in
-`raw._loaded_files`. On DuckDB a file is one transaction; Spark's Parquet tables have
-none, so the ledger row is written last: a file is only recorded once its rows are in. A
-file already recorded with the same path and content hash is skipped, so loading is
+(orchestration/warehouse/file_typing.py: in-process, on every target; on DuckDB the
+warehouse's own connection, on Spark a private in-memory one), write the rows that type
+cleanly to `raw.<table>` and the others to `raw.quarantine` with the reason through the
+Warehouse adapter, and record the file in `raw._loaded_files`. This module keeps the
+orchestration: the contract mapping, the batches, the file hashes, the quarantine
+accounting. On DuckDB a file is one transaction; Spark's Parquet tables have none, so
+the ledger row is written last: a file is only recorded once its rows are in. A file
+already recorded with the same path and content hash is skipped, so loading is
 idempotent and a new batch file adds only its own rows. Invariant: records in a file =
 rows loaded + rows quarantined.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import logging
 from collections.abc import Iterator
@@ -22,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from orchestration.ingestion.contract import Contract, Table, load_contract
@@ -40,82 +40,33 @@ from orchestration.ingestion.readers import (
     read_jsonl_chunks,
     read_parquet_chunks,
 )
-from orchestration.warehouse import DuckDBWarehouse, Warehouse
+from orchestration.warehouse import (
+    DUCKDB_ERRORS,
+    DuckDBConnection,
+    Warehouse,
+    as_warehouse,
+    utc_connection,
+)
+from orchestration.warehouse.file_typing import (
+    JSONL_RECORD,
+    FileTyping,
+    json_field,
+    positional_source,
+    record_expression,
+    typing_connection,
+)
+from orchestration.warehouse.file_typing import typing_query as _typing_query
 
 log = logging.getLogger(__name__)
 
 RAW_SCHEMA = "raw"
-
-_TRUE = "('true', 't', 'yes', 'y', '1')"
-_FALSE = "('false', 'f', 'no', 'n', '0')"
-# ISO-8601 only: DuckDB's cast alone also accepts words such as 'infinity'.
-_ISO_DATE = r"'^\s*\d{4}-\d{2}-\d{2}'"
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def typed_expression(source: str, kind: str) -> str:
-    """SQL turning the text expression `source` into the contract type (NULL if it fails)."""
-    value = f"nullif(trim({source}), '')"
-    if kind == "string":
-        return f"nullif({source}, '')"
-    if kind == "integer":
-        number = f"try_cast({value} as decimal(38, 10))"
-        return f"case when {number} = trunc({number}) then try_cast({number} as bigint) end"
-    if kind == "decimal":
-        return f"try_cast({value} as decimal(38, 10))"
-    if kind == "boolean":
-        return (
-            f"case when lower({value}) in {_TRUE} then true "
-            f"when lower({value}) in {_FALSE} then false end"
-        )
-    if kind == "timestamp":
-        return (
-            f"case when regexp_matches({value}, {_ISO_DATE}) "
-            f"then try_cast({value} as timestamptz) at time zone 'UTC' end"
-        )
-    if kind == "date":
-        return (
-            f"case when regexp_matches({value}, {_ISO_DATE}) then coalesce("
-            f"try_cast({value} as date), "
-            f"cast(try_cast({value} as timestamptz) at time zone 'UTC' as date)) end"
-        )
-    if kind == "json":
-        return f"case when json_valid({value}) then {value} end"
-    raise ValueError(f"unknown contract type {kind!r}")
-
-
-_TYPE_NAMES = {
-    "integer": "not an integer",
-    "decimal": "not a number",
-    "boolean": "not a boolean",
-    "timestamp": "not an ISO-8601 timestamp",
-    "date": "not an ISO-8601 date",
-    "json": "malformed JSON",
-}
-
-
-def error_expression(column: str, source: str, kind: str, typed: str) -> str | None:
-    """SQL yielding a reason when a present value fails to type, else NULL."""
-    if kind == "string":
-        return None
-    value = f"nullif(trim({source}), '')"
-    message = quote_literal(f"{column}: {_TYPE_NAMES[kind]} ")
-    shown = f"'(' || left({value}, 60) || ')'"
-    return f"case when {value} is not null and {typed} is null then {message} || {shown} end"
 
 
 @dataclass
 class ColumnMapping:
     """Which source column (or JSON key) feeds each contract column."""
 
-    sources: dict[str, list[str]]  # contract column -> source SQL expressions, by priority
+    sources: dict[str, list[str]]  # contract column -> source expressions, by priority
     unknown: list[str]  # source columns no contract column takes
     missing: list[str]  # contract columns no source column feeds
 
@@ -137,7 +88,7 @@ def map_columns(table: Table, source_names: list[str]) -> ColumnMapping:
         else:
             unknown.append(name)
             continue
-        sources[target].append((rank, f"c{index}"))
+        sources[target].append((rank, positional_source(index)))
     return ColumnMapping(
         sources={column: [expr for _, expr in sorted(found)] for column, found in sources.items()},
         unknown=unknown,
@@ -150,57 +101,12 @@ def jsonl_mapping(table: Table) -> dict[str, list[str]]:
     by_target: dict[str, list[str]] = {column: [column] for column in table.columns}
     for alias, target in table.aliases.items():
         by_target[target].append(alias)
-    return {
-        column: [f"(_object ->> {quote_literal('$.' + quote_identifier(key))})" for key in keys]
-        for column, keys in by_target.items()
-    }
+    return {column: [json_field(key) for key in keys] for column, keys in by_target.items()}
 
 
 def typing_query(table: Table, sources: dict[str, list[str]], record_sql: str, jsonl: bool) -> str:
     """SELECT over `_chunk` giving typed contract columns, `_reason` and `_record`."""
-    inner = ["_row_number", f"{record_sql} as _record"]
-    outer = ["_row_number", "_record"]
-    reasons = []
-    source_relation = "_chunk"
-    if jsonl:
-        # json_type() raises on invalid text, so the shape is settled once, guarded.
-        # Fields are read from `_object`, which is always valid JSON, because DuckDB may
-        # evaluate an extraction before the CASE that guards it.
-        source_relation = (
-            "(select *, case when _json_type = 'OBJECT' then _line else '{}' end as _object "
-            "from (select *, case when json_valid(_line) then json_type(_line) end as _json_type "
-            "from _chunk))"
-        )
-        inner.append(
-            "case when _json_type is null then 'malformed JSON line' "
-            "when _json_type <> 'OBJECT' then 'record is not a JSON object' end as _shape"
-        )
-
-    for position, (column, kind) in enumerate(table.columns.items()):
-        expressions = sources.get(column) or []
-        if not expressions:
-            source = "null::varchar"
-        elif len(expressions) == 1:
-            source = expressions[0]
-        else:
-            source = "coalesce(" + ", ".join(f"nullif({e}, '')" for e in expressions) + ")"
-        alias = f"s{position}"
-        inner.append(f"{source} as {alias}")
-        typed = typed_expression(alias, kind)
-        outer.append(f"{typed} as {quote_identifier(column)}")
-        error = error_expression(column, alias, kind, typed)
-        if error:
-            reasons.append(error)
-        if column in table.key:
-            # An untypeable key already has its type error; this catches the absent ones.
-            message = quote_literal("missing key: " + column)
-            reasons.append(f"case when nullif(trim({alias}), '') is null then {message} end")
-    reason_sql = "nullif(concat_ws('; ', " + ", ".join(reasons) + "), '')" if reasons else "null"
-    if jsonl:
-        # A line that is not a JSON object has no fields: its shape is the whole reason.
-        reason_sql = f"coalesce(_shape, {reason_sql})"
-    outer.append(f"{reason_sql} as _reason")
-    return f"select {', '.join(outer)} from (select {', '.join(inner)} from {source_relation})"
+    return _typing_query(table.columns, table.key, sources, record_sql, jsonl)
 
 
 @dataclass
@@ -273,15 +179,8 @@ LOADED_FILES_SCHEMA = pa.schema(
 )
 
 
-def as_warehouse(target: Warehouse | duckdb.DuckDBPyConnection) -> Warehouse:
-    """A Warehouse; a bare DuckDB connection (tests, older callers) is wrapped, not owned."""
-    if isinstance(target, Warehouse):
-        return target
-    return DuckDBWarehouse(target, owned=False)
-
-
 def ensure_raw_schema(
-    target: Warehouse | duckdb.DuckDBPyConnection, contract: Contract | None = None
+    target: Warehouse | DuckDBConnection, contract: Contract | None = None
 ) -> None:
     """Create `raw`, every contract table (empty when its source is missing) and the logs.
     A table created before the contract gained a column gets it (NULL in its old rows), so
@@ -312,17 +211,17 @@ def loaded_file_hashes(warehouse: Warehouse, table: str) -> set[tuple[str, str]]
 
 
 def _chunks_and_mapping(
-    con: duckdb.DuckDBPyConnection, table: Table, path: Path, fmt: str
+    typing: FileTyping, table: Table, path: Path, fmt: str
 ) -> tuple[Iterator[Chunk], dict[str, list[str]], str, list[str], list[str]]:
     """The file's chunks with the column mapping and the SQL that rebuilds a raw record."""
     if fmt == "jsonl":
-        return read_jsonl_chunks(path), jsonl_mapping(table), "_line", [], []
+        return read_jsonl_chunks(path), jsonl_mapping(table), JSONL_RECORD, [], []
     if fmt == "csv":
         names = csv_header(path)
         chunks: Iterator[Chunk] = read_csv_chunks(path)
     else:
-        names = [name for name, _ in parquet_columns(con, path)]
-        chunks = read_parquet_chunks(con, path)
+        names = [name for name, _ in parquet_columns(typing, path)]
+        chunks = read_parquet_chunks(typing, path)
     mapping = map_columns(table, names)
     if len(mapping.missing) == len(table.columns):
         raise IngestionError(
@@ -334,12 +233,7 @@ def _chunks_and_mapping(
         raise IngestionError(
             f"{path}: key column(s) {', '.join(absent_keys)} missing from the file"
         )
-    record_sql = (
-        "json_object("
-        + ", ".join(f"{quote_literal(name)}, c{index}" for index, name in enumerate(names))
-        + ")::varchar"
-    )
-    return chunks, mapping.sources, record_sql, mapping.unknown, mapping.missing
+    return chunks, mapping.sources, record_expression(names), mapping.unknown, mapping.missing
 
 
 BLANK_CHECK_BYTES = 1 << 16
@@ -388,15 +282,15 @@ def _record_file(
 
 def load_file(
     warehouse: Warehouse,
-    con: duckdb.DuckDBPyConnection,
+    typing: FileTyping,
     table: Table,
     path: Path,
     rel_path: str,
     loaded_at: datetime,
     loaded: set[tuple[str, str]] | None = None,
 ) -> FileLoad:
-    """Load one file (skipped if this path+content was loaded before). `con` types the
-    rows (DuckDB SQL); `warehouse` receives them; `loaded` is the ledger, read once."""
+    """Load one file (skipped if this path+content was loaded before). `typing` types
+    the rows (DuckDB SQL); `warehouse` receives them; `loaded` is the ledger, read once."""
     sha = content_sha256(path)
     if loaded is None:
         loaded = loaded_file_hashes(warehouse, table.name)
@@ -413,28 +307,18 @@ def load_file(
         return empty
     result = FileLoad(rel_path, "loaded")
     target = f"{RAW_SCHEMA}.{table.name}"
-    columns = ", ".join(quote_identifier(name) for name in table.columns)
     with warehouse.transaction():
-        chunks, sources, record_sql, unknown, missing = _chunks_and_mapping(con, table, path, fmt)
+        chunks, sources, record_sql, unknown, missing = _chunks_and_mapping(
+            typing, table, path, fmt
+        )
         query = typing_query(table, sources, record_sql, jsonl=fmt == "jsonl")
         unknown_keys: set[str] = set()
         for chunk in chunks:
             if fmt == "jsonl":
-                unknown_keys |= jsonl_keys(con, chunk.data)
-            con.register("_chunk", chunk.data)
-            con.execute(f"create or replace temp table _typed as {query}")
-            con.unregister("_chunk")
-            rows = con.sql(
-                f"select {columns}, ?::varchar as _file, _row_number, ?::timestamp as _loaded_at "
-                "from _typed where _reason is null order by _row_number",
-                params=[rel_path, loaded_at],
-            ).to_arrow_table()
-            quarantined = con.sql(
-                "select ?::varchar as table_name, ?::varchar as _file, _row_number, "
-                "_record as record, _reason as reason, ?::timestamp as _loaded_at "
-                "from _typed where _reason is not null order by _row_number",
-                params=[table.name, rel_path, loaded_at],
-            ).to_arrow_table()
+                unknown_keys |= jsonl_keys(typing, chunk.data)
+            rows, quarantined = typing.type_chunk(
+                chunk.data, query, list(table.columns), table.name, rel_path, loaded_at
+            )
             if chunk.rejects:
                 rejects = pa.table(
                     {
@@ -453,7 +337,7 @@ def load_file(
             result.rows_loaded += rows.num_rows
             result.rows_quarantined += quarantined.num_rows
         if fmt == "parquet":
-            declared = parquet_row_count(con, path)
+            declared = parquet_row_count(typing, path)
             accounted = result.rows_loaded + result.rows_quarantined
             if declared != accounted:
                 raise IngestionError(f"{path}: read {accounted} of its {declared} rows")
@@ -471,7 +355,7 @@ def load_file(
 
 
 def load_table(
-    target: Warehouse | duckdb.DuckDBPyConnection,
+    target: Warehouse | DuckDBConnection,
     raw_dir: Path,
     table_name: str,
     loaded_at: datetime | None = None,
@@ -488,15 +372,15 @@ def load_table(
         report.errors.append(str(error))
         return report
     loaded = loaded_file_hashes(warehouse, table_name)
-    with typing_connection(warehouse) as con:
+    with typing_connection(warehouse) as typing:
         for path in files:
             rel_path = path.relative_to(raw_dir).as_posix()
             try:
-                file_load = load_file(warehouse, con, table, path, rel_path, loaded_at, loaded)
+                file_load = load_file(warehouse, typing, table, path, rel_path, loaded_at, loaded)
             except IngestionError as error:
                 report.errors.append(str(error))
                 continue
-            except duckdb.Error as error:
+            except DUCKDB_ERRORS as error:
                 report.errors.append(f"{path}: {error}")
                 continue
             report.files.append(file_load)
@@ -507,25 +391,6 @@ def load_table(
     return report
 
 
-@contextlib.contextmanager
-def typing_connection(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Where the typing SQL runs: the DuckDB warehouse's own connection, else a private
-    in-memory DuckDB (UTC), since that SQL is DuckDB's on every target."""
-    if isinstance(warehouse, DuckDBWarehouse):
-        yield warehouse.connection
-        return
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute("set TimeZone = 'UTC'")
-        yield con
-    finally:
-        con.close()
-
-
-def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """A connection with the session settings every loader query relies on."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
-    # A timestamp without an offset is UTC (contract), never the machine's zone.
-    con.execute("set TimeZone = 'UTC'")
-    return con
+def connect(warehouse: Path) -> DuckDBConnection:
+    """A connection with the session settings every loader query relies on (UTC)."""
+    return utc_connection(warehouse, retry=False)

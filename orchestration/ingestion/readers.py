@@ -1,8 +1,10 @@
 """Find a table's files in a raw folder and read them into string-typed Arrow chunks.
 
 Reading is deliberately untyped: every value stays the text the source wrote, so that
-typing (in DuckDB SQL, see loader.py) can quarantine exactly the values that fail,
-with the file and row number they came from.
+typing (in DuckDB SQL: orchestration/warehouse/file_typing.py, driven by loader.py) can
+quarantine exactly the values that fail, with the file and row number they came from.
+CSV and JSON lines are read here in Python; Parquet through the typing connection
+(`FileTyping`), whose errors become IngestionError here.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import duckdb
 import pyarrow as pa
+
+from orchestration.warehouse.file_typing import FileTyping
 
 CHUNK_ROWS = 100_000
 
@@ -240,56 +243,31 @@ def _jsonl_chunk(row_numbers: list[int], lines: list[str]) -> Chunk:
     return Chunk(data, [])
 
 
-def parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
+def parquet_columns(typing: FileTyping, path: Path) -> list[tuple[str, str]]:
     try:
-        rows = con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
-    except duckdb.Error as error:
+        return typing.parquet_columns(path)
+    except typing.errors as error:
         raise IngestionError(f"{path}: not a readable Parquet file: {error}") from None
-    return [(row[0], row[1]) for row in rows]
 
 
-def parquet_row_count(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+def parquet_row_count(typing: FileTyping, path: Path) -> int:
     """Rows the file's own metadata declares (to prove every row was read)."""
     try:
-        rows = con.execute(
-            "select coalesce(sum(num_rows), 0) from parquet_file_metadata(?)", [str(path)]
-        ).fetchall()
-    except duckdb.Error as error:
+        return typing.parquet_row_count(path)
+    except typing.errors as error:
         raise IngestionError(f"{path}: not a readable Parquet file: {error}") from None
-    return int(rows[0][0])
 
 
-def read_parquet_chunks(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[Chunk]:
+def read_parquet_chunks(typing: FileTyping, path: Path) -> Iterator[Chunk]:
     """Parquet columns cast to text in DuckDB; nested values become JSON text."""
-    columns = parquet_columns(con, path)
-    selects = ["file_row_number + 1 as _row_number"]
-    for index, (name, kind) in enumerate(columns):
-        quoted = '"' + name.replace('"', '""') + '"'
-        nested = kind.startswith(("STRUCT", "MAP")) or kind.endswith("]") or kind == "JSON"
-        text = f"to_json({quoted})::varchar" if nested else f"{quoted}::varchar"
-        selects.append(f"nullif({text}, '') as c{index}")
-    query = f"select {', '.join(selects)} from read_parquet(?, file_row_number = true)"
-    # Its own cursor: the loader writes on `con` between chunks, which would end a
-    # result still streaming on the same connection.
-    cursor = con.cursor()
+    columns = parquet_columns(typing, path)
     try:
-        reader = cursor.sql(query, params=[str(path)]).to_arrow_reader(CHUNK_ROWS)
-        for batch in reader:
-            yield Chunk(pa.Table.from_batches([batch]), [])
-    except duckdb.Error as error:
+        for data in typing.parquet_chunks(path, columns, CHUNK_ROWS):
+            yield Chunk(data, [])
+    except typing.errors as error:
         raise IngestionError(f"{path}: cannot read Parquet: {error}") from None
-    finally:
-        cursor.close()
 
 
-def jsonl_keys(con: duckdb.DuckDBPyConnection, chunk: pa.Table) -> set[str]:
+def jsonl_keys(typing: FileTyping, chunk: pa.Table) -> set[str]:
     """Top-level keys seen in a chunk of JSON lines (for column reporting)."""
-    con.register("_keys_chunk", chunk)
-    try:
-        rows = con.execute(
-            "select distinct unnest(json_keys(_line)) from _keys_chunk "
-            "where case when json_valid(_line) then json_type(_line) = 'OBJECT' end"
-        ).fetchall()
-    finally:
-        con.unregister("_keys_chunk")
-    return {row[0] for row in rows}
+    return typing.jsonl_keys(chunk)

@@ -8,7 +8,6 @@ import datetime as dt
 import decimal
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,8 +36,6 @@ RESULTS_COLUMNS = pa.schema(
         ("details", pa.string()),  # JSON: kwargs, GX result, sample, error
     ]
 )
-# Values pasted into the look-up of the previous run: ids, keys and check names.
-_LITERAL_SAFE = re.compile(r"^[A-Za-z0-9_./:-]+$")
 
 
 @dataclass(frozen=True)
@@ -126,12 +123,6 @@ def write_results(warehouse: Warehouse, rows: Sequence[ResultRow]) -> None:
     warehouse.write_arrow(RESULTS_TABLE, table, mode="append")
 
 
-def _literal(value: str) -> str:
-    if not _LITERAL_SAFE.match(value):
-        raise ValueError(f"{value!r} cannot be pasted into the results look-up")
-    return f"'{value}'"
-
-
 def previous_observed(
     warehouse: Warehouse,
     *,
@@ -145,16 +136,23 @@ def previous_observed(
     on the first run (no table yet, or no row)."""
     if not warehouse.relation_exists(RESULTS_TABLE):
         return None
-    passing = " and success" if passing_only else ""
-    rows = warehouse.read_query(
-        f"""select run_id, observed_value from {RESULTS_TABLE}
-            where suite = {_literal(suite)} and asset_key = {_literal(asset_key)}
-              and expectation = {_literal(expectation)} and run_id <> {_literal(run_id)}
-              {passing}
-            order by validated_at desc
-            limit 1"""
+    # Filtered in the engine on the check, the rest here: a check's history is short.
+    rows = warehouse.read_arrow(
+        RESULTS_TABLE,
+        ["run_id", "observed_value", "success", "validated_at"],
+        where={"suite": suite, "asset_key": asset_key, "expectation": expectation},
     ).to_pylist()
+    rows = [
+        row
+        for row in rows
+        if row["run_id"] is not None
+        and row["run_id"] != run_id
+        and (row["success"] or not passing_only)
+    ]
     if not rows:
         return None
+    # The latest (SQL's `order by validated_at desc`, NULLs last).
+    rows.sort(key=lambda row: (row["validated_at"] is not None, row["validated_at"] or 0))
+    rows.reverse()
     observed = rows[0]["observed_value"]
     return rows[0]["run_id"], json.loads(observed) if observed is not None else None

@@ -33,8 +33,10 @@ So the state only advances after the destination acknowledged, a run killed at a
 is finished by the next one, and a batch that was delivered but not recorded is re-sent
 with the same key (a file destination finds its file and does not write it again).
 
-Split by concern: store.py (the three tables and the payloads: all the SQL), plan.py (the
-diff and the state transitions, pure) and deliver.py (a run: outbox, send, acknowledge).
+Split by concern: store.py (the three tables and the payloads in the sync's own types),
+plan.py (the diff and the state transitions, pure) and deliver.py (a run: outbox, send,
+acknowledge). The tables' SQL, on the DuckDB database they live in, is the adapter's
+`SyncStateStore` (orchestration/warehouse/sync_state.py).
 """
 
 from orchestration.activation.sync.deliver import (

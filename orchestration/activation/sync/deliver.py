@@ -10,8 +10,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-
 from orchestration.activation.destinations.base import (
     Delivery,
     DeliveryError,
@@ -35,7 +33,8 @@ from orchestration.activation.sync.plan import (
     state_after_ack,
     state_after_supersede,
 )
-from orchestration.warehouse import DuckDBWarehouse, Warehouse
+from orchestration.warehouse import DuckDBConnection, Warehouse
+from orchestration.warehouse.sync_state import SyncStateStore
 
 COUNTED_AS = {Operation.ADD: "adds", Operation.UPDATE: "updates", Operation.REMOVE: "removes"}
 
@@ -80,45 +79,49 @@ class DestinationSyncResult:
 
 
 def _apply_ack(
-    con: duckdb.DuckDBPyConnection,
+    sync_store: SyncStateStore,
     item: PlannedBatch,
     members: Mapping[str, Prepared],
     run: RunInfo,
 ) -> None:
     """The destination holds this batch: advance the state, drop it from the outbox."""
     segment, destination = item.batch.segment, item.batch.destination
-    with store.transaction(con):
-        state = store.read_state(con, segment, destination)
+    with store.transaction(sync_store):
+        state = store.read_state(sync_store, segment, destination)
         changed = state_after_ack(item, state)
-        store.write_state_rows(con, segment, destination, changed, run.run_id, datetime.now(UTC))
-        _forget_carried(con, segment, destination, members)
-        store.delete_outbox_batch(con, item.batch.idempotency_key)
+        store.write_state_rows(
+            sync_store, segment, destination, changed, run.run_id, datetime.now(UTC)
+        )
+        _forget_carried(sync_store, segment, destination, members)
+        store.delete_outbox_batch(sync_store, item.batch.idempotency_key)
 
 
 def _forget_carried(
-    con: duckdb.DuckDBPyConnection,
+    sync_store: SyncStateStore,
     segment: str,
     destination: str,
     members: Mapping[str, Prepared],
 ) -> None:
     """Drop the state rows of non-members that have nothing left to take back."""
-    state = store.read_state(con, segment, destination)
-    store.delete_state_rows(con, segment, destination, carried_persons(state, members))
+    state = store.read_state(sync_store, segment, destination)
+    store.delete_state_rows(sync_store, segment, destination, carried_persons(state, members))
 
 
-def _supersede(con: duckdb.DuckDBPyConnection, item: PlannedBatch, run: RunInfo) -> None:
+def _supersede(sync_store: SyncStateStore, item: PlannedBatch, run: RunInfo) -> None:
     """A pending batch that is no longer right is dropped; it may have arrived, so what
     it carried is recorded as possibly present (taken back or re-sent by the diff)."""
     segment, destination = item.batch.segment, item.batch.destination
-    with store.transaction(con):
-        state = store.read_state(con, segment, destination)
+    with store.transaction(sync_store):
+        state = store.read_state(sync_store, segment, destination)
         changed = state_after_supersede(item, state)
-        store.write_state_rows(con, segment, destination, changed, run.run_id, datetime.now(UTC))
-        store.delete_outbox_batch(con, item.batch.idempotency_key)
+        store.write_state_rows(
+            sync_store, segment, destination, changed, run.run_id, datetime.now(UTC)
+        )
+        store.delete_outbox_batch(sync_store, item.batch.idempotency_key)
 
 
 def sync_segment(
-    con: duckdb.DuckDBPyConnection,
+    sync_store: SyncStateStore | DuckDBConnection,
     destination: Destination,
     segment: str,
     delivery: Delivery,
@@ -132,13 +135,15 @@ def sync_segment(
 ) -> SegmentSyncResult:
     """Bring one segment at one destination up to date (see the package docstring).
 
-    `con` holds the sync's state; `payloads` is the warehouse the members are read from
-    (default: the same DuckDB database). With a `guard`, a plan that is a mass change
-    is held unless `confirmed`: nothing is sent or planned, pending batches stay."""
-    store.ensure_sync_tables(con)
+    `sync_store` holds the sync's state (a bare DuckDB connection is wrapped);
+    `payloads` is the warehouse the members are read from (default: the same DuckDB
+    database). With a `guard`, a plan that is a mass change is held unless `confirmed`:
+    nothing is sent or planned, pending batches stay."""
+    sync_store = SyncStateStore.of(sync_store)
+    store.ensure_sync_tables(sync_store)
     result = SegmentSyncResult(segment=segment, destination=destination.name)
     members: dict[str, Prepared] = {}
-    source = payloads if payloads is not None else DuckDBWarehouse(con, owned=False)
+    source = payloads if payloads is not None else sync_store.payloads()
     for member in store.read_members(source, segment, destination.name, static_attributes):
         prepared = destination.prepare(member)
         if prepared is None:
@@ -149,18 +154,18 @@ def sync_segment(
     wanted = frozenset().union(*(prepared.keys for prepared in members.values()))
 
     # 2. Pending batches of earlier runs: re-send as they were, or supersede.
-    state = store.read_state(con, segment, destination.name)
+    state = store.read_state(sync_store, segment, destination.name)
     present = frozenset().union(*(row.keys for row in state.values()))
     resend: list[PlannedBatch] = []
-    for item in store.read_pending(con, segment, destination.name):
+    for item in store.read_pending(sync_store, segment, destination.name):
         if not full_resync and pending_still_right(item, members, state, present, wanted):
             item.resent = True
             resend.append(item)
         else:
-            _supersede(con, item, run)
+            _supersede(sync_store, item, run)
             result.batches_superseded += 1
     if result.batches_superseded:
-        state = store.read_state(con, segment, destination.name)
+        state = store.read_state(sync_store, segment, destination.name)
 
     # 3. The diff, leaving out what the re-sent batches already carry.
     covered_persons, covered_keys = covered_by(resend)
@@ -177,11 +182,13 @@ def sync_segment(
         if held is not None:
             result.held = held
             run.log.warning(held.describe())
-            store.write_log(con, run.run_id, destination.name, segment, full_resync, asdict(result))
+            store.write_log(
+                sync_store, run.run_id, destination.name, segment, full_resync, asdict(result)
+            )
             return result
     planned = plan_batches(destination, segment, changes, resend, run.run_id)
-    with store.transaction(con):
-        store.insert_outbox(con, planned, datetime.now(UTC))
+    with store.transaction(sync_store):
+        store.insert_outbox(sync_store, planned, datetime.now(UTC))
 
     # 4. Deliver batch by batch; the state advances per acknowledged batch.
     work = delivery_order([*resend, *planned])
@@ -199,21 +206,21 @@ def sync_segment(
             result.failed += len(item.rows)
             result.errors.append(str(error))
             run.log.warning(str(error))
-            store.record_failed_attempt(con, batch.idempotency_key, str(error))
+            store.record_failed_attempt(sync_store, batch.idempotency_key, str(error))
             continue
-        _apply_ack(con, item, members, run)
+        _apply_ack(sync_store, item, members, run)
         name = COUNTED_AS[batch.operation]
         setattr(result, name, getattr(result, name) + len(item.rows))
     # Rows of non-members whose keys are all carried by members need no removal.
-    with store.transaction(con):
-        _forget_carried(con, segment, destination.name, members)
+    with store.transaction(sync_store):
+        _forget_carried(sync_store, segment, destination.name, members)
     counts = asdict(result)
-    store.write_log(con, run.run_id, destination.name, segment, full_resync, counts)
+    store.write_log(sync_store, run.run_id, destination.name, segment, full_resync, counts)
     return result
 
 
 def sync_destination(
-    con: duckdb.DuckDBPyConnection,
+    sync_store: SyncStateStore | DuckDBConnection,
     destination: Destination,
     segments: Sequence[tuple[str, Mapping[str, Any]]],
     run: RunInfo,
@@ -225,8 +232,9 @@ def sync_destination(
 ) -> DestinationSyncResult:
     """Sync every (segment name, static attributes) to one destination in one run.
 
-    `con` holds the sync's state; `payloads` is the warehouse the members are read from
-    (default: the same DuckDB database).
+    `sync_store` holds the sync's state (a bare DuckDB connection is wrapped);
+    `payloads` is the warehouse the members are read from (default: the same DuckDB
+    database).
 
     A destination that cannot deliver here (a webhook without URL) is skipped: nothing
     is planned and the state stays as it is, so the next run with a URL sends it all.
@@ -236,14 +244,15 @@ def sync_destination(
     reason = destination.unavailable_reason()
     if reason is not None:
         return DestinationSyncResult(destination.name, [], {}, skipped=reason)
-    store.ensure_sync_tables(con)
+    sync_store = SyncStateStore.of(sync_store)
+    store.ensure_sync_tables(sync_store)
     delivery = destination.open(run)
     results = []
     try:
         for name, static_attributes in segments:
             results.append(
                 sync_segment(
-                    con,
+                    sync_store,
                     destination,
                     name,
                     delivery,

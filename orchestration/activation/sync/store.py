@@ -1,13 +1,12 @@
-"""The operational state of diff syncs (schema `activation`): the tables `sync_state`,
-`sync_outbox` and `sync_log` (their meaning: the package docstring), and the payloads read
-from `audience_payloads`.
+"""The sync's reads and writes in terms of its own types: the operational state (the
+tables `sync_state`, `sync_outbox` and `sync_log`; their meaning: the package docstring)
+and the payloads read from `audience_payloads`.
 
-The state needs transactions (the outbox and the state advance together, or a killed run
-could repeat or lose a batch), so it lives in a DuckDB database: the warehouse file itself
-on DuckDB, and the DuckDB file at CDP_WAREHOUSE beside the Spark catalog on Spark, whose
-Parquet tables have neither transactions nor deletes (docs/spark.md). The payloads are
-read through the Warehouse adapter from whichever engine built them. All of the state's
-SQL is here.
+The state lives in a DuckDB database on every target because it needs transactions
+(orchestration/warehouse/sync_state.py says why); `SyncStateStore` there owns that
+connection and all of the state's SQL, and this module hands it plain values (ids,
+hashes, JSON text). The payloads are read through the Warehouse adapter from whichever
+engine built them.
 """
 
 from __future__ import annotations
@@ -19,86 +18,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-import pyarrow as pa
-
 from orchestration.activation.destinations.base import Batch, MatchKey, Member, Operation
 from orchestration.activation.sync.plan import PlannedBatch, PlannedRow, StateRow
 from orchestration.warehouse import Warehouse
+from orchestration.warehouse.sync_state import LOG_COUNTS as LOG_COUNTS
+from orchestration.warehouse.sync_state import LOG_TABLE as LOG_TABLE
+from orchestration.warehouse.sync_state import OUTBOX_TABLE, SCHEMA, SyncStateStore
+from orchestration.warehouse.sync_state import STATE_TABLE as STATE_TABLE
 
-SCHEMA = "activation"
 PAYLOADS_TABLE = f"{SCHEMA}.audience_payloads"
-STATE_TABLE = f"{SCHEMA}.sync_state"
-OUTBOX_TABLE = f"{SCHEMA}.sync_outbox"
-LOG_TABLE = f"{SCHEMA}.sync_log"
-# The counts of a sync_log row, in column order.
-LOG_COUNTS = (
-    "members",
-    "unmatchable",
-    "adds",
-    "updates",
-    "removes",
-    "failed",
-    "batches_sent",
-    "batches_resent",
-    "batches_already_delivered",
-    "batches_failed",
-)
-
-DDL = [
-    f"create schema if not exists {SCHEMA}",
-    f"""create table if not exists {STATE_TABLE} (
-        segment_name varchar not null,
-        destination varchar not null,
-        person_id varchar not null,
-        -- hash of the record the destination acknowledged; null = it may hold an
-        -- unknown version (a batch that may have arrived), so the member is re-sent
-        payload_hash varchar,
-        -- JSON [[field, value], ...]: the person's keys at the destination (hashed for
-        -- ad platforms): all a removal needs, nothing else
-        match_keys varchar not null,
-        synced_at timestamp not null,
-        run_id varchar not null
-    )""",
-    f"""create table if not exists {OUTBOX_TABLE} (
-        segment_name varchar not null,
-        destination varchar not null,
-        idempotency_key varchar not null,
-        operation varchar not null,
-        batch_number integer not null,
-        planned_in_run varchar not null,
-        position integer not null,
-        person_id varchar,
-        payload_hash varchar,
-        record varchar not null,
-        match_keys varchar not null,
-        planned_at timestamp not null,
-        attempts integer not null,
-        last_error varchar
-    )""",
-    f"""create table if not exists {LOG_TABLE} (
-        run_id varchar not null,
-        destination varchar not null,
-        segment_name varchar not null,
-        synced_at timestamp not null,
-        full_resync boolean not null,
-        members integer not null,
-        unmatchable integer not null,
-        adds integer not null,
-        updates integer not null,
-        removes integer not null,
-        failed integer not null,
-        batches_sent integer not null,
-        batches_resent integer not null,
-        batches_already_delivered integer not null,
-        batches_failed integer not null
-    )""",
-]
 
 
-def ensure_sync_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in DDL:
-        con.execute(statement)
+def ensure_sync_tables(state: SyncStateStore) -> None:
+    state.ensure_tables()
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -177,28 +109,13 @@ def keys_to_json(keys: Iterable[MatchKey]) -> str:
     return json.dumps(sorted([list(key) for key in keys]), separators=(",", ":"))
 
 
-def read_state(
-    con: duckdb.DuckDBPyConnection, segment: str, destination: str
-) -> dict[str, StateRow]:
-    rows = con.execute(
-        f"select person_id, payload_hash, match_keys from {STATE_TABLE} "
-        "where segment_name = ? and destination = ?",
-        [segment, destination],
-    ).fetchall()
+def read_state(state: SyncStateStore, segment: str, destination: str) -> dict[str, StateRow]:
+    rows = state.state_rows(segment, destination)
     return {pid: StateRow(payload_hash, keys_from_json(keys)) for pid, payload_hash, keys in rows}
 
 
-def read_pending(
-    con: duckdb.DuckDBPyConnection, segment: str, destination: str
-) -> list[PlannedBatch]:
-    rows = con.execute(
-        f"""select idempotency_key, operation, batch_number, planned_in_run, person_id,
-            payload_hash, record, match_keys
-        from {OUTBOX_TABLE}
-        where segment_name = ? and destination = ?
-        order by planned_at, planned_in_run, batch_number, operation, position""",
-        [segment, destination],
-    ).fetchall()
+def read_pending(state: SyncStateStore, segment: str, destination: str) -> list[PlannedBatch]:
+    rows = state.outbox_rows(segment, destination)
     grouped: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
         grouped[row[0]].append(row)
@@ -230,20 +147,13 @@ def read_pending(
 
 
 @contextlib.contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def transaction(state: SyncStateStore) -> Iterator[None]:
     """All or nothing: a run killed inside leaves the tables as they were."""
-    con.begin()
-    try:
+    with state.transaction():
         yield
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
 
 
-def insert_outbox(
-    con: duckdb.DuckDBPyConnection, planned: Sequence[PlannedBatch], now: datetime
-) -> None:
+def insert_outbox(state: SyncStateStore, planned: Sequence[PlannedBatch], now: datetime) -> None:
     columns: dict[str, list[Any]] = defaultdict(list)
     for item in planned:
         batch = item.batch
@@ -260,103 +170,39 @@ def insert_outbox(
             columns["payload_hash"].append(row.payload_hash)
             columns["record"].append(json.dumps(row.record, sort_keys=True, default=str))
             columns["match_keys"].append(keys_to_json(row.keys))
-    if not columns:
-        return
-    frame = pa.table(
-        {name: pa.array(values, type=_OUTBOX_TYPES[name]) for name, values in columns.items()}
-    )
-    con.register("planned_outbox_rows", frame)
-    try:
-        con.execute(
-            f"""insert into {OUTBOX_TABLE}
-            select segment_name, destination, idempotency_key, operation, batch_number,
-                planned_in_run, position, person_id, payload_hash, record, match_keys,
-                ?::timestamp, 0, null
-            from planned_outbox_rows""",
-            [now.replace(tzinfo=None)],
-        )
-    finally:
-        con.unregister("planned_outbox_rows")
-
-
-_OUTBOX_TYPES = {
-    "segment_name": pa.string(),
-    "destination": pa.string(),
-    "idempotency_key": pa.string(),
-    "operation": pa.string(),
-    "batch_number": pa.int32(),
-    "planned_in_run": pa.string(),
-    "position": pa.int32(),
-    "person_id": pa.string(),
-    "payload_hash": pa.string(),
-    "record": pa.string(),
-    "match_keys": pa.string(),
-}
+    state.insert_outbox(columns, now)
 
 
 def write_state_rows(
-    con: duckdb.DuckDBPyConnection,
+    state: SyncStateStore,
     segment: str,
     destination: str,
     rows: Mapping[str, StateRow],
     run_id: str,
     now: datetime,
 ) -> None:
-    """Replace the state rows of these persons (delete + insert, one statement each)."""
-    if not rows:
-        return
-    frame = pa.table(
-        {
-            "person_id": pa.array(list(rows), type=pa.string()),
-            "payload_hash": pa.array([r.payload_hash for r in rows.values()], type=pa.string()),
-            "match_keys": pa.array([keys_to_json(r.keys) for r in rows.values()], type=pa.string()),
-        }
-    )
-    con.register("new_state_rows", frame)
-    try:
-        con.execute(
-            f"delete from {STATE_TABLE} where segment_name = ? and destination = ? "
-            "and person_id in (select person_id from new_state_rows)",
-            [segment, destination],
-        )
-        con.execute(
-            f"""insert into {STATE_TABLE}
-            select ?, ?, person_id, payload_hash, match_keys, ?::timestamp, ?
-            from new_state_rows where match_keys <> '[]'""",
-            [segment, destination, now.replace(tzinfo=None), run_id],
-        )
-    finally:
-        con.unregister("new_state_rows")
+    """Replace the state rows of these persons (a person without keys keeps none)."""
+    values = [(pid, row.payload_hash, keys_to_json(row.keys)) for pid, row in rows.items()]
+    state.replace_state_rows(segment, destination, values, run_id, now)
 
 
 def delete_state_rows(
-    con: duckdb.DuckDBPyConnection, segment: str, destination: str, persons: Iterable[str]
+    state: SyncStateStore, segment: str, destination: str, persons: Iterable[str]
 ) -> None:
-    persons = list(persons)
-    if not persons:
-        return
-    con.execute(
-        f"delete from {STATE_TABLE} where segment_name = ? and destination = ? "
-        "and list_contains(?, person_id)",
-        [segment, destination, persons],
-    )
+    state.delete_state_rows(segment, destination, list(persons))
 
 
-def delete_outbox_batch(con: duckdb.DuckDBPyConnection, key: str) -> None:
-    con.execute(f"delete from {OUTBOX_TABLE} where idempotency_key = ?", [key])
+def delete_outbox_batch(state: SyncStateStore, key: str) -> None:
+    state.delete_outbox_batch(key)
 
 
-def record_failed_attempt(con: duckdb.DuckDBPyConnection, key: str, error: str) -> None:
+def record_failed_attempt(state: SyncStateStore, key: str, error: str) -> None:
     """The batch stays in the outbox for the next run, with what went wrong."""
-    con.execute(
-        f"update {OUTBOX_TABLE} set attempts = attempts + 1, last_error = ? "
-        "where idempotency_key = ?",
-        [error[:1000], key],
-    )
+    state.record_failed_attempt(key, error)
 
 
 def write_log(
-    con: duckdb.DuckDBPyConnection,
+    state: SyncStateStore,
     run_id: str,
     destination: str,
     segment: str,
@@ -364,14 +210,4 @@ def write_log(
     counts: Mapping[str, int],
 ) -> None:
     """One sync_log row for a (run, destination, segment)."""
-    con.execute(
-        f"insert into {LOG_TABLE} values (?, ?, ?, ?::timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            run_id,
-            destination,
-            segment,
-            datetime.now(UTC).replace(tzinfo=None),
-            full_resync,
-            *(counts[name] for name in LOG_COUNTS),
-        ],
-    )
+    state.write_log(run_id, destination, segment, datetime.now(UTC), full_resync, counts)
