@@ -35,6 +35,9 @@ SERVED_SCHEMAS = ("marts", "quality")
 # counts per (run, destination, segment) only, no person data (the studio's audiences).
 SERVED_EXTRA_TABLES = ("activation.sync_log",)
 KEEP_PARQUET_VERSIONS = 2
+# Pre-aggregated tables the copy adds for its readers (built from the copied marts).
+STUDIO_SCHEMA = "studio"
+NAME_SEARCH_TABLE = f"{STUDIO_SCHEMA}.name_search"
 
 
 @dataclass
@@ -65,6 +68,7 @@ def publish_serving_copy(warehouse: Path | Warehouse, serving_dir: Path) -> Serv
         else:
             _copy_through_adapter(con, warehouse)
         _cluster_by_person(con)
+        _build_serving_aggregates(con)
         for schema, table in con.execute(
             "select schema_name, table_name from duckdb_tables() "
             "where database_name = current_database() order by 1, 2"
@@ -99,6 +103,39 @@ def _cluster_by_person(con: duckdb.DuckDBPyConnection) -> None:
     for schema, table in tables:
         qualified = f"{_quote(schema)}.{_quote(table)}"
         con.execute(f"create or replace table {qualified} as from {qualified} order by person_id")
+
+
+def _build_serving_aggregates(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables computed from the copied marts so a reader's page reads a few rows, not the
+    whole copy. `studio.name_search`: one row per distinct (first_name, last_name) of
+    `marts.customer_profiles` with its lower-cased forms, initials and the sorted list of
+    its persons, so the studio's typo-tolerant name search scores each distinct name once
+    (a few thousand rows) instead of every profile."""
+    (present,) = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'marts' and table_name = 'customer_profiles'"
+    ).fetchone()
+    if not present:
+        return
+    con.execute(f"create schema if not exists {STUDIO_SCHEMA}")
+    con.execute(
+        f"""
+        create or replace table {NAME_SEARCH_TABLE} as
+        select
+            first_name,
+            last_name,
+            lower(left(first_name, 1)) as first_initial,
+            lower(left(last_name, 1)) as last_initial,
+            lower(coalesce(first_name, '')) as first_lower,
+            lower(coalesce(last_name, '')) as last_lower,
+            lower(concat_ws(' ', first_name, last_name)) as full_lower,
+            list(person_id order by person_id) as person_ids
+        from marts.customer_profiles
+        where first_name is not null or last_name is not null
+        group by first_name, last_name
+        order by first_initial, last_initial, first_name, last_name
+        """
+    )
 
 
 def _copy_from_duckdb_file(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:

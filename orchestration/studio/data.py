@@ -60,6 +60,57 @@ NAME_SIMILARITY = 0.88  # Jaro-Winkler: "Jonh" finds "John", "Smtih" finds "Smit
 TIMELINE_LIMIT = 200  # newest items per kind on the person page
 
 
+# Typos are tolerated after the first letter: only names starting with a letter a word
+# of the search starts with are scored (Jaro-Winkler), best first.
+# On a copy with `studio.name_search` (serving.py): each distinct name is scored once.
+NAME_SEARCH_INDEXED = """
+    with scored as (
+        select
+            first_name,
+            last_name,
+            person_ids,
+            greatest(
+                jaro_winkler_similarity(first_lower, $2),
+                jaro_winkler_similarity(last_lower, $2),
+                jaro_winkler_similarity(full_lower, $2)
+            ) as score
+        from studio.name_search
+        where first_initial in (select unnest($1)) or last_initial in (select unnest($1))
+    )
+
+    select * from (
+        select unnest(person_ids) as person_id, first_name, last_name, score
+        from scored where score >= $3
+    )
+    order by score desc, person_id limit $4
+"""
+# On an older copy: every profile is scored.
+NAME_SEARCH_SCAN = """
+    with candidates as (
+        select person_id, first_name, last_name
+        from marts.customer_profiles
+        where
+            lower(left(first_name, 1)) in (select unnest(?))
+            or lower(left(last_name, 1)) in (select unnest(?))
+    ),
+
+    scored as (
+        select
+            person_id,
+            first_name,
+            last_name,
+            greatest(
+                jaro_winkler_similarity(lower(coalesce(first_name, '')), ?),
+                jaro_winkler_similarity(lower(coalesce(last_name, '')), ?),
+                jaro_winkler_similarity(lower(concat_ws(' ', first_name, last_name)), ?)
+            ) as score
+        from candidates
+    )
+
+    select * from scored where score >= ? order by score desc, person_id limit ?
+"""
+
+
 class Reader(Protocol):
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> list[dict[str, Any]]: ...
 
@@ -143,38 +194,14 @@ def search(reader: Reader, text: str, *, show_pii: bool = False, limit: int = 20
             hits.setdefault(row["person_id"], f"{row['identifier_type']}: {shown}")
     if len(text) >= 2 and not re.search(r"[0-9@]", text):
         name = text.lower()
-        # Typos are tolerated after the first letter: only names starting with a letter
-        # a word of the search starts with are scored (a cheap scan, then Jaro-Winkler).
         initials = sorted({word[0] for word in name.split()})
-        rows = reader.query(
-            """
-            with candidates as (
-                select person_id, first_name, last_name
-                from marts.customer_profiles
-                where
-                    lower(left(first_name, 1)) in (select unnest(?))
-                    or lower(left(last_name, 1)) in (select unnest(?))
-            ),
-
-            scored as (
-                select
-                    person_id,
-                    first_name,
-                    last_name,
-                    greatest(
-                        jaro_winkler_similarity(lower(coalesce(first_name, '')), ?),
-                        jaro_winkler_similarity(lower(coalesce(last_name, '')), ?),
-                        jaro_winkler_similarity(
-                            lower(concat_ws(' ', first_name, last_name)), ?
-                        )
-                    ) as score
-                from candidates
+        if reader.has_table("studio.name_search"):
+            rows = reader.query(NAME_SEARCH_INDEXED, [initials, name, NAME_SIMILARITY, limit])
+        else:
+            rows = reader.query(
+                NAME_SEARCH_SCAN,
+                [initials, initials, name, name, name, NAME_SIMILARITY, limit],
             )
-
-            select * from scored where score >= ? order by score desc, person_id limit ?
-            """,
-            [initials, initials, name, name, name, NAME_SIMILARITY, limit],
-        )
         for row in rows:
             full = " ".join(part for part in (row["first_name"], row["last_name"]) if part)
             hits.setdefault(row["person_id"], f"name: {full} ({row['score']:.2f})")

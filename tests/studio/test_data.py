@@ -46,6 +46,40 @@ def test_a_misspelt_name_still_finds_the_person(reader):
     assert hits[0]["matched_on"].startswith("name: ")
 
 
+class _WithoutNameSearchTable:
+    """The reader as an older copy (no studio.name_search) shows it."""
+
+    def __init__(self, reader):
+        self._reader = reader
+
+    def query(self, sql, parameters=None):
+        return self._reader.query(sql, parameters)
+
+    def has_table(self, relation):
+        return relation != "studio.name_search" and self._reader.has_table(relation)
+
+
+@pytest.mark.parametrize("text", ["Isla Wlison", "Wlison", "isla", "Jonh", "Smtih", "ma", "Zz"])
+def test_the_name_search_table_finds_what_scanning_every_profile_finds(reader, text):
+    assert reader.has_table("studio.name_search")
+    scanned = data.search(_WithoutNameSearchTable(reader), text)
+    assert data.search(reader, text) == scanned
+    assert data.search(reader, text, limit=3) == scanned[:3]
+
+
+def test_the_name_search_table_has_every_named_profile_once(reader):
+    (row,) = reader.query(
+        "select count(*) as names, count(distinct (first_name, last_name)) as distinct_names, "
+        "sum(len(person_ids)) as persons from studio.name_search"
+    )
+    (named,) = reader.query(
+        "select count(*) as persons from marts.customer_profiles "
+        "where first_name is not null or last_name is not null"
+    )
+    assert row["names"] == row["distinct_names"] > 0
+    assert row["persons"] == named["persons"]
+
+
 def test_search_results_mask_emails_and_phones_unless_asked(reader):
     masked = data.search(reader, KNOWN_EMAIL)[0]
     shown = data.search(reader, KNOWN_EMAIL, show_pii=True)[0]
