@@ -38,6 +38,7 @@ KEEP_PARQUET_VERSIONS = 2
 # Pre-aggregated tables the copy adds for its readers (built from the copied marts).
 STUDIO_SCHEMA = "studio"
 NAME_SEARCH_TABLE = f"{STUDIO_SCHEMA}.name_search"
+IDENTIFIER_SEARCH_TABLE = f"{STUDIO_SCHEMA}.identifier_search"
 
 
 @dataclass
@@ -107,17 +108,33 @@ def _cluster_by_person(con: duckdb.DuckDBPyConnection) -> None:
 
 def _build_serving_aggregates(con: duckdb.DuckDBPyConnection) -> None:
     """Tables computed from the copied marts so a reader's page reads a few rows, not the
-    whole copy. `studio.name_search`: one row per distinct (first_name, last_name) of
-    `marts.customer_profiles` with its lower-cased forms, initials and the sorted list of
-    its persons, so the studio's typo-tolerant name search scores each distinct name once
-    (a few thousand rows) instead of every profile."""
-    (present,) = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'marts' and table_name = 'customer_profiles'"
-    ).fetchone()
+    whole copy.
+
+    * `studio.name_search`: one row per distinct (first_name, last_name) of
+      `marts.customer_profiles` with its lower-cased forms, initials and the sorted list
+      of its persons, so the studio's typo-tolerant name search scores each distinct name
+      once (a few thousand rows) instead of every profile;
+    * `studio.identifier_search`: (identifier_type, identifier_value, person_id) of
+      `marts.identity_map` sorted by value, so a lookup by value reads the row groups
+      whose min/max holds it (identity_map itself is sorted by person_id)."""
+    present = {
+        table
+        for (table,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() "
+            "and schema_name = 'marts' and table_name in ('customer_profiles', 'identity_map')"
+        ).fetchall()
+    }
     if not present:
         return
     con.execute(f"create schema if not exists {STUDIO_SCHEMA}")
+    if "identity_map" in present:
+        con.execute(
+            f"create or replace table {IDENTIFIER_SEARCH_TABLE} as "
+            "select identifier_type, identifier_value, person_id from marts.identity_map "
+            "order by identifier_value, identifier_type"
+        )
+    if "customer_profiles" not in present:
+        return
     con.execute(
         f"""
         create or replace table {NAME_SEARCH_TABLE} as

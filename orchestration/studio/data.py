@@ -183,8 +183,14 @@ def search(reader: Reader, text: str, *, show_pii: bool = False, limit: int = 20
     hits: dict[str, str] = {}  # person_id -> matched on
     candidates = identifier_candidates(text)
     if candidates:
+        # studio.identifier_search (serving.py) is identity_map sorted by value.
+        table = (
+            "studio.identifier_search"
+            if reader.has_table("studio.identifier_search")
+            else "marts.identity_map"
+        )
         rows = reader.query(
-            "select identifier_type, identifier_value, person_id from marts.identity_map "
+            f"select identifier_type, identifier_value, person_id from {table} "
             "where (identifier_type, identifier_value) in (select unnest(?), unnest(?)) "
             "order by identifier_type",
             [[kind for kind, _ in candidates], [value for _, value in candidates]],

@@ -46,8 +46,8 @@ def test_a_misspelt_name_still_finds_the_person(reader):
     assert hits[0]["matched_on"].startswith("name: ")
 
 
-class _WithoutNameSearchTable:
-    """The reader as an older copy (no studio.name_search) shows it."""
+class _WithoutStudioTables:
+    """The reader as an older copy (no studio.* tables) shows it."""
 
     def __init__(self, reader):
         self._reader = reader
@@ -56,15 +56,34 @@ class _WithoutNameSearchTable:
         return self._reader.query(sql, parameters)
 
     def has_table(self, relation):
-        return relation != "studio.name_search" and self._reader.has_table(relation)
+        return not relation.startswith("studio.") and self._reader.has_table(relation)
 
 
 @pytest.mark.parametrize("text", ["Isla Wlison", "Wlison", "isla", "Jonh", "Smtih", "ma", "Zz"])
 def test_the_name_search_table_finds_what_scanning_every_profile_finds(reader, text):
     assert reader.has_table("studio.name_search")
-    scanned = data.search(_WithoutNameSearchTable(reader), text)
+    scanned = data.search(_WithoutStudioTables(reader), text)
     assert data.search(reader, text) == scanned
     assert data.search(reader, text, limit=3) == scanned[:3]
+
+
+def test_the_identifier_search_table_finds_what_identity_map_finds(reader):
+    assert reader.has_table("studio.identifier_search")
+    rows = reader.query(
+        "select identifier_type, identifier_value from marts.identity_map "
+        "using sample reservoir(40 rows) repeatable (7)"
+    )
+    texts = [KNOWN_EMAIL, KNOWN_CUSTOMER_ID, *ERASED_IDENTIFIERS]
+    texts += [row["identifier_value"] for row in rows]
+    texts += [f"{row['identifier_type']}:{row['identifier_value']}" for row in rows]
+    for text in texts:
+        expected = data.search(_WithoutStudioTables(reader), text, show_pii=True)
+        assert data.search(reader, text, show_pii=True) == expected, text
+    (counts,) = reader.query(
+        "select (select count(*) from studio.identifier_search) as served, "
+        "(select count(*) from marts.identity_map) as mapped"
+    )
+    assert counts["served"] == counts["mapped"] > 0
 
 
 def test_the_name_search_table_has_every_named_profile_once(reader):
