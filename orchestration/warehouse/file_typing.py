@@ -142,7 +142,10 @@ def typing_query(
         )
         inner.append(
             "case when _json_type is null then 'malformed JSON line' "
-            "when _json_type <> 'OBJECT' then 'record is not a JSON object' end as _shape"
+            "when _json_type <> 'OBJECT' then 'record is not a JSON object' "
+            # DuckDB would read the first of two equal keys, Python's json the last.
+            "when len(json_keys(_object)) <> len(list_distinct(json_keys(_object))) "
+            "then 'duplicate key in JSON object' end as _shape"
         )
 
     for position, (column, kind) in enumerate(columns.items()):
