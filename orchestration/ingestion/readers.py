@@ -262,23 +262,20 @@ def _csv_records(path: Path, lines: _Lines) -> Iterator[Chunk]:
             row_number += 1
             reason = f"broken CSV quoting: {error}"
             rejects.append(Reject(row_number, text.rstrip("\r\n"), reason))
-            fields = None
         else:
             text = lines.take()
             if not fields:
                 continue  # a blank line is not a record
             row_number += 1
-        if fields is None:
-            pass
-        elif "\x00" in text:
-            rejects.append(Reject(row_number, _csv_line(fields), "NUL byte in a field"))
-        elif len(fields) != width:
-            reason = f"expected {width} fields, found {len(fields)}"
-            rejects.append(Reject(row_number, _csv_line(fields), reason))
-        else:
-            row_numbers.append(row_number)
-            for index, value in enumerate(fields):
-                columns[index].append(value if value != "" else None)
+            if "\x00" in text:
+                rejects.append(Reject(row_number, _csv_line(fields), "NUL byte in a field"))
+            elif len(fields) != width:
+                reason = f"expected {width} fields, found {len(fields)}"
+                rejects.append(Reject(row_number, _csv_line(fields), reason))
+            else:
+                row_numbers.append(row_number)
+                for index, value in enumerate(fields):
+                    columns[index].append(value if value != "" else None)
         if len(row_numbers) + len(rejects) >= CHUNK_ROWS:
             yield _csv_chunk(header, columns, row_numbers, rejects)
             columns = [[] for _ in range(width)]
