@@ -14,6 +14,7 @@ import csv
 import gzip
 import hashlib
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,22 +55,54 @@ def _is_hidden(path: Path, root: Path) -> bool:
     return any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
 
 
+def _outside(path: Path, root: Path) -> bool:
+    """Whether `path`, its symlinks followed, leaves `root` (itself resolved)."""
+    try:
+        return not path.resolve(strict=False).is_relative_to(root)
+    except (OSError, RuntimeError):  # a symlink loop
+        return True
+
+
+def _refuse_unsafe(raw_dir: Path, table: str, candidates: list[Path]) -> None:
+    """A table name or entry with `..`, or a symlink resolving outside the raw folder, is
+    refused (never followed). Symlinks that stay inside the raw folder are allowed."""
+    if table in ("", ".", "..") or "/" in table or "\\" in table or ".." in Path(table).parts:
+        raise IngestionError(f"{raw_dir}: refusing table name {table!r} (a path, not a name)")
+    root = raw_dir.resolve()
+    unsafe = []
+    for path in candidates:
+        relative = path.relative_to(raw_dir)
+        if ".." in relative.parts:
+            unsafe.append(f"{relative.as_posix()} (a path with '..')")
+        elif _outside(path, root):
+            unsafe.append(f"{relative.as_posix()} -> {os.path.realpath(path)}")
+    if unsafe:
+        raise IngestionError(
+            f"{raw_dir}: refusing entries of table {table} that lead outside the raw folder "
+            f"(symlinks out of it are not followed): {', '.join(unsafe[:5])}"
+        )
+
+
 def discover_files(raw_dir: Path, table: str) -> list[Path]:
     """All files of one table: `<table>.<ext>` and/or every file under `<table>/`.
 
     A folder must hold one format (new files are new batches of the same feed); files
-    load in path order so batch names that sort by time load oldest first.
+    load in path order so batch names that sort by time load oldest first. An entry
+    that is (or lies under) a symlink resolving outside the raw folder, or a path with
+    `..`, fails the table with an IngestionError naming it; nothing of it is read.
     """
-    found = [
-        raw_dir / f"{table}{suffix}"
-        for suffix in FORMATS
-        if (raw_dir / f"{table}{suffix}").is_file()
-    ]
+    _refuse_unsafe(raw_dir, table, [])
+    singles = [raw_dir / f"{table}{suffix}" for suffix in FORMATS]
+    _refuse_unsafe(raw_dir, table, [path for path in singles if path.is_symlink()])
+    found = [path for path in singles if path.is_file()]
     folder = raw_dir / table
+    if folder.is_symlink():
+        _refuse_unsafe(raw_dir, table, [folder])
     if folder.is_dir():
-        batch_files = sorted(
-            path for path in folder.rglob("*") if path.is_file() and not _is_hidden(path, folder)
-        )
+        entries = sorted(folder.rglob("*"))
+        _refuse_unsafe(raw_dir, table, [path for path in entries if path.is_symlink()])
+        batch_files = [path for path in entries if path.is_file() and not _is_hidden(path, folder)]
+        _refuse_unsafe(raw_dir, table, batch_files)
         unreadable = [path for path in batch_files if file_format(path) is None]
         if unreadable:
             names = ", ".join(str(path.relative_to(raw_dir)) for path in unreadable[:5])
@@ -150,24 +183,61 @@ def _open_text(path: Path) -> Iterator[IO[str]]:
 
 
 def csv_header(path: Path) -> list[str]:
+    csv.field_size_limit(FIELD_SIZE_LIMIT)
     try:
         with _open_text(path) as handle:
-            return next(csv.reader(handle), [])
+            return next(csv.reader(handle, strict=True), [])
     except csv.Error as error:
         raise IngestionError(f"{path}: cannot parse the CSV header: {error}") from None
 
 
+# The csv module's default limit (128 KiB a field) would refuse a whole file for one long
+# field (a pasted document, a base64 blob); a field is bounded by memory, not by this.
+FIELD_SIZE_LIMIT = 1 << 28
+# What csv raises in strict mode when the file ends inside a quoted field.
+_UNTERMINATED = "unexpected end of data"
+
+
+class _Lines:
+    """The physical lines csv reads, kept per record: the raw text of a broken record."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
+        self.pending: list[str] = []
+        self.consumed = 0  # lines of the records already taken
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.handle)
+        self.pending.append(line)
+        return line
+
+    def take(self) -> str:
+        text = "".join(self.pending)
+        self.consumed += len(self.pending)
+        self.pending = []
+        return text
+
+
 def read_csv_chunks(path: Path) -> Iterator[Chunk]:
-    """RFC 4180 CSV with a header; empty fields are NULL; ragged rows are rejected."""
+    """RFC 4180 CSV with a header; empty fields are NULL. A record with a wrong field
+    count, broken quoting (text after a closing quote: the record ends with its line) or
+    a NUL byte is rejected with its reason; a quote never closed (the rest of the file
+    would be one field) fails the file."""
+    csv.field_size_limit(FIELD_SIZE_LIMIT)
     try:
         with _open_text(path) as handle:
-            yield from _csv_records(csv.reader(handle))
+            yield from _csv_records(path, _Lines(handle))
     except csv.Error as error:
         raise IngestionError(f"{path}: malformed CSV: {error}") from None
 
 
-def _csv_records(reader: Iterator[list[str]]) -> Iterator[Chunk]:
+def _csv_records(path: Path, lines: _Lines) -> Iterator[Chunk]:
+    reader = csv.reader(lines, strict=True)
     header = next(reader, None)
+    lines.take()
     if header is None:
         return
     width = len(header)
@@ -175,17 +245,37 @@ def _csv_records(reader: Iterator[list[str]]) -> Iterator[Chunk]:
     row_numbers: list[int] = []
     rejects: list[Reject] = []
     row_number = 0
-    for fields in reader:
-        if not fields:
-            continue  # a blank line is not a record
-        row_number += 1
-        if len(fields) != width:
-            reason = f"expected {width} fields, found {len(fields)}"
-            rejects.append(Reject(row_number, _csv_line(fields), reason))
+    while True:
+        start_line = lines.consumed + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            text = lines.take()
+            if str(error) == _UNTERMINATED:
+                raise IngestionError(
+                    f"{path}: a quoted field opened in record {row_number + 1} (line "
+                    f"{start_line}) is never closed; the rest of the file cannot be split "
+                    "into records"
+                ) from None
+            row_number += 1
+            reason = f"broken CSV quoting: {error}"
+            rejects.append(Reject(row_number, text.rstrip("\r\n"), reason))
         else:
-            row_numbers.append(row_number)
-            for index, value in enumerate(fields):
-                columns[index].append(value if value != "" else None)
+            text = lines.take()
+            if not fields:
+                continue  # a blank line is not a record
+            row_number += 1
+            if "\x00" in text:
+                rejects.append(Reject(row_number, _csv_line(fields), "NUL byte in a field"))
+            elif len(fields) != width:
+                reason = f"expected {width} fields, found {len(fields)}"
+                rejects.append(Reject(row_number, _csv_line(fields), reason))
+            else:
+                row_numbers.append(row_number)
+                for index, value in enumerate(fields):
+                    columns[index].append(value if value != "" else None)
         if len(row_numbers) + len(rejects) >= CHUNK_ROWS:
             yield _csv_chunk(header, columns, row_numbers, rejects)
             columns = [[] for _ in range(width)]

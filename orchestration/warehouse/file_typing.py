@@ -30,8 +30,13 @@ from orchestration.warehouse.duckdb_warehouse import (
 
 _TRUE = "('true', 't', 'yes', 'y', '1')"
 _FALSE = "('false', 'f', 'no', 'n', '0')"
-# ISO-8601 only: DuckDB's cast alone also accepts words such as 'infinity'.
-_ISO_DATE = r"'^\s*\d{4}-\d{2}-\d{2}'"
+# ISO-8601 extended calendar dates and times only (offset Z, +hh, +hhmm or +hh:mm up to
+# 18 hours, fractions up to nanoseconds): DuckDB's cast alone also accepts words such as
+# 'infinity', zone names and offsets of a day or more.
+_ISO_DATE = (
+    r"'^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
+    r"\s*(Z|[+-](0\d|1[0-8])(:?[0-5]\d)?)?\s*$'"
+)
 
 # The expression rebuilding a JSON-lines record: the line itself.
 JSONL_RECORD = "_line"
@@ -142,7 +147,10 @@ def typing_query(
         )
         inner.append(
             "case when _json_type is null then 'malformed JSON line' "
-            "when _json_type <> 'OBJECT' then 'record is not a JSON object' end as _shape"
+            "when _json_type <> 'OBJECT' then 'record is not a JSON object' "
+            # DuckDB would read the first of two equal keys, Python's json the last.
+            "when len(json_keys(_object)) <> len(list_distinct(json_keys(_object))) "
+            "then 'duplicate key in JSON object' end as _shape"
         )
 
     for position, (column, kind) in enumerate(columns.items()):
