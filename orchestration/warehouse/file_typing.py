@@ -31,11 +31,12 @@ from orchestration.warehouse.duckdb_warehouse import (
 _TRUE = "('true', 't', 'yes', 'y', '1')"
 _FALSE = "('false', 'f', 'no', 'n', '0')"
 # ISO-8601 extended calendar dates and times only (offset Z, +hh, +hhmm or +hh:mm up to
-# 18 hours, fractions up to nanoseconds): DuckDB's cast alone also accepts words such as
+# 18 hours, or ' UTC' as BigQuery's exports write it; fractions up to nanoseconds):
+# DuckDB's cast alone also accepts words such as
 # 'infinity', zone names and offsets of a day or more.
 _ISO_DATE = (
     r"'^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
-    r"\s*(Z|[+-](0\d|1[0-8])(:?[0-5]\d)?)?\s*$'"
+    r"\s*(Z|UTC|[+-](0\d|1[0-8])(:?[0-5]\d)?)?\s*$'"
 )
 
 # The expression rebuilding a JSON-lines record: the line itself.

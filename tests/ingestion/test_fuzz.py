@@ -439,6 +439,8 @@ UTC_10 = datetime(2026, 3, 1, 10)
         ("2026-03-01T10:00:00.5Z", datetime(2026, 3, 1, 10, 0, 0, 500000)),
         ("2026-03-01T10:00:00.123456789Z", datetime(2026, 3, 1, 10, 0, 0, 123456)),
         ("2026-03-01", datetime(2026, 3, 1)),
+        # BigQuery's CSV exports name the zone: ' UTC'.
+        ("2026-03-01 10:00:00.000000 UTC", UTC_10),
         # ISO-8601 forms the contract does not take (extended calendar dates only):
         ("2026-W09-7", None),
         ("2026-060", None),
