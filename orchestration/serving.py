@@ -52,9 +52,13 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def publish_serving_copy(warehouse: Path | Warehouse, serving_dir: Path) -> ServingReport:
+def publish_serving_copy(
+    warehouse: Path | Warehouse, serving_dir: Path, state: Path | None = None
+) -> ServingReport:
     """Copy the served schemas of `warehouse` (a DuckDB file, or any engine's adapter) to
-    `serving_dir`, atomically."""
+    `serving_dir`, atomically. `state`: the DuckDB file that holds the operational tables
+    (SERVED_EXTRA_TABLES) when the warehouse is another engine (on Spark, the sync state
+    lives there); by default they are read from `warehouse` itself."""
     serving_dir.mkdir(parents=True, exist_ok=True)
     version = uuid.uuid4().hex[:12]
     temporary = serving_dir / f".cdp.{version}.duckdb.tmp"
@@ -67,7 +71,7 @@ def publish_serving_copy(warehouse: Path | Warehouse, serving_dir: Path) -> Serv
         if isinstance(warehouse, Path):
             _copy_from_duckdb_file(con, warehouse)
         else:
-            _copy_through_adapter(con, warehouse)
+            _copy_through_adapter(con, warehouse, state)
         _cluster_by_person(con)
         _build_serving_aggregates(con)
         for schema, table in con.execute(
@@ -155,8 +159,12 @@ def _build_serving_aggregates(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _attach(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    con.execute(f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as source (read_only)")
+
+
 def _copy_from_duckdb_file(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
-    con.execute(f"attach '{str(warehouse).replace(chr(39), chr(39) * 2)}' as source (read_only)")
+    _attach(con, warehouse)
     tables = con.execute(
         "select schema_name, table_name from duckdb_tables() "
         "where database_name = 'source' and schema_name in ? order by 1, 2",
@@ -166,6 +174,12 @@ def _copy_from_duckdb_file(con: duckdb.DuckDBPyConnection, warehouse: Path) -> N
         qualified = f"{_quote(schema)}.{_quote(table)}"
         con.execute(f"create schema if not exists {_quote(schema)}")
         con.execute(f"create table {qualified} as select * from source.{qualified}")
+    _copy_extra_tables(con)
+    con.execute("detach source")
+
+
+def _copy_extra_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """SERVED_EXTRA_TABLES from the attached `source` DuckDB file, where present."""
     for relation in SERVED_EXTRA_TABLES:
         schema, table = relation.split(".")
         (present,) = con.execute(
@@ -177,18 +191,30 @@ def _copy_from_duckdb_file(con: duckdb.DuckDBPyConnection, warehouse: Path) -> N
             qualified = f"{_quote(schema)}.{_quote(table)}"
             con.execute(f"create schema if not exists {_quote(schema)}")
             con.execute(f"create table {qualified} as select * from source.{qualified}")
+
+
+def _copy_state_file(con: duckdb.DuckDBPyConnection, state: Path) -> None:
+    """The operational tables from the DuckDB file that holds them beside another engine
+    (on Spark: the sync state at CDP_WAREHOUSE, activation/sync/store.py)."""
+    if not state.exists():
+        return
+    _attach(con, state)
+    _copy_extra_tables(con)
     con.execute("detach source")
 
 
-def _copy_through_adapter(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
+def _copy_through_adapter(
+    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, state: Path | None
+) -> None:
     relations = [
         (schema, name) for schema in SERVED_SCHEMAS for name in warehouse.list_relations(schema)
     ]
-    relations += [
-        tuple(relation.split(".", 1))
-        for relation in SERVED_EXTRA_TABLES
-        if warehouse.relation_exists(relation)
-    ]
+    if state is None:
+        relations += [
+            tuple(relation.split(".", 1))
+            for relation in SERVED_EXTRA_TABLES
+            if warehouse.relation_exists(relation)
+        ]
     for schema, name in relations:
         relation = f"{schema}.{name}"
         con.execute(f"create schema if not exists {_quote(schema)}")
@@ -199,6 +225,8 @@ def _copy_through_adapter(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) 
             )
         finally:
             con.unregister("_cdp_served")
+    if state is not None:
+        _copy_state_file(con, state)
 
 
 def _swap_symlink(link: Path, target_name: str) -> None:

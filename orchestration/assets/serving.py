@@ -47,8 +47,11 @@ def build_serving_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         if warehouse.engine == "duckdb":
             report = publish_serving_copy(Path(warehouse.path), Path(serving_folder.path))
         else:
+            # The sync log lives in the DuckDB file beside the Spark catalog.
             with warehouse.open(read_only=True) as source:
-                report = publish_serving_copy(source, Path(serving_folder.path))
+                report = publish_serving_copy(
+                    source, Path(serving_folder.path), state=Path(warehouse.path)
+                )
         rows = sum(report.tables.values())
         tables = "\n".join(f"| {name} | {count:,} |" for name, count in report.tables.items())
         return dg.MaterializeResult(

@@ -206,6 +206,30 @@ def test_the_serving_copy_reads_any_engine_through_the_adapter(
     assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall() == [(SAMPLE.num_rows,)]
 
 
+def test_the_serving_copy_takes_the_sync_log_from_the_state_file_beside_any_engine(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """On Spark the sync state (and its log) lives in the DuckDB file at CDP_WAREHOUSE,
+    not in the catalog: the serving copy reads `activation.sync_log` from there."""
+    import duckdb
+
+    from orchestration.serving import publish_serving_copy
+
+    state = tmp_path / "state.duckdb"
+    with duckdb.connect(str(state)) as con:
+        con.execute("create schema activation")
+        con.execute("create table activation.sync_log as select 'run-1' as run_id, 3 as adds")
+        con.execute("create table activation.sync_outbox as select 'secret' as payload")
+    warehouse.write_arrow("marts.served_with_state", SAMPLE)
+    report = publish_serving_copy(warehouse, tmp_path / "serving", state=state)
+    assert report.tables.get("activation.sync_log") == 1
+    assert "activation.sync_outbox" not in report.tables
+    with duckdb.connect(str(report.database), read_only=True) as con:
+        assert con.sql("select run_id, adds from activation.sync_log").fetchall() == [("run-1", 3)]
+    missing = publish_serving_copy(warehouse, tmp_path / "serving_none", state=tmp_path / "no")
+    assert "activation.sync_log" not in missing.tables
+
+
 def test_a_diff_sync_reads_its_members_from_either_engine_and_keeps_its_state_in_duckdb(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
