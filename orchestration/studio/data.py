@@ -14,17 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from orchestration.activation.model import CONSENT_PURPOSES
 from orchestration.identifiers import normalize_email, normalize_phone
 
 IDENTIFIER_TYPES = ("customer_id", "contact_id", "email", "phone", "anonymous_id", "device_id")
 PII_TYPES = frozenset({"email", "phone"})
-CONSENT_PURPOSES = (
-    "email_marketing",
-    "sms_marketing",
-    "advertising",
-    "analytics",
-    "personalization",
-)
 # Golden-record traits and the column naming the source that won each.
 TRAITS_WITH_SOURCE = (
     ("email", "email_source"),
