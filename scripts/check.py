@@ -1,7 +1,10 @@
 """The whole check, as CI runs it: lint, a dbt build of the demo data, the test suite.
 
-Usage (README command 2):  uv run scripts/check.py  [--fast]
+Usage (README command 2):  uv run scripts/check.py  [--fast] [--workers N]
 Each step prints its name and time; the first failure stops the run with its exit code.
+sqlfluff runs beside the demo build (its output is shown when it ends), and pytest runs
+in N worker processes (pytest-xdist, default: the machine's cores, at most 2; tests are
+handed out in groups, tests/conftest.py `xdist_group_of`).
 
 The demo is built once: the `cdp run` step builds seeds/ into the scratch folder as a
 user's shell would (no CDP_* variables), and pytest reuses that warehouse read-only
@@ -63,14 +66,28 @@ def user_shell_env(environ: Mapping[str, str], dagster_home: Path) -> dict[str, 
     return env
 
 
-def steps(build_dir: Path, fast: bool) -> list[tuple[str, list[str]]]:
+SQLFLUFF_STEP = "sqlfluff (dbt templater)"
+DEMO_STEP = "dbt build of seeds/ through the Dagster job (cdp run)"
+
+
+def default_workers() -> int:
+    """pytest workers: one per core, at most 2 (the tests' own builds use the cores too)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def pytest_command(fast: bool, workers: int) -> list[str]:
+    parallel = ["-n", str(workers), "--dist", "loadgroup"] if workers > 1 else []
+    return [sys.executable, "-m", "pytest", *parallel, *(["-m", "not slow"] if fast else [])]
+
+
+def steps(build_dir: Path, fast: bool, workers: int = 1) -> list[tuple[str, list[str]]]:
     python = sys.executable
     return [
         ("ruff lint", [python, "-m", "ruff", "check", "."]),
         ("ruff format", [python, "-m", "ruff", "format", "--check", "."]),
         # The dbt templater compiles against the in-memory `lint` target (profiles.yml).
         (
-            "sqlfluff (dbt templater)",
+            SQLFLUFF_STEP,
             [
                 python,
                 "-m",
@@ -81,11 +98,8 @@ def steps(build_dir: Path, fast: bool) -> list[tuple[str, list[str]]]:
                 "dbt_project/analyses",
             ],
         ),
-        (
-            "dbt build of seeds/ through the Dagster job (cdp run)",
-            [python, "-m", "orchestration.cli", *demo_run_args(build_dir)],
-        ),
-        ("pytest", [python, "-m", "pytest", *(["-m", "not slow"] if fast else [])]),
+        (DEMO_STEP, [python, "-m", "orchestration.cli", *demo_run_args(build_dir)]),
+        ("pytest", pytest_command(fast, workers)),
     ]
 
 
@@ -106,9 +120,19 @@ def run_teeing_stdout(command: list[str], env: Mapping[str, str], copy: Path) ->
         return process.wait()
 
 
+def report(name: str, code: int, started: float) -> None:
+    print(f"    {name}: {'ok' if code == 0 else 'FAILED'} ({time.monotonic() - started:.0f}s)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="Skip tests marked slow.")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help="pytest worker processes (1: no xdist). Default: the cores, at most 2.",
+    )
     options = parser.parse_args()
     env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="cdp-check-") as scratch:
@@ -117,19 +141,35 @@ def main() -> int:
         # A throw-away Dagster instance: CI leaves nothing behind in the checkout.
         env["DAGSTER_HOME"] = str(scratch_dir / "dagster_home")
         env["CDP_DATA_DOCS_DIR"] = str(scratch_dir / "data_docs")
-        for name, command in steps(build_dir, options.fast):
+        lint: tuple[subprocess.Popen, Path, float] | None = None
+        for name, command in steps(build_dir, options.fast, options.workers):
+            if name == SQLFLUFF_STEP:
+                # Beside the demo build (one process each): reported when the build ends.
+                print(f"==> {name} (beside the next step)", flush=True)
+                output = scratch_dir / "sqlfluff.out"
+                with output.open("w") as sink:
+                    process = subprocess.Popen(
+                        command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
+                    )
+                lint = (process, output, time.monotonic())
+                continue
             print(f"==> {name}", flush=True)
             started = time.monotonic()
-            if command[1:3] == ["-m", "orchestration.cli"]:
+            if name == DEMO_STEP:
                 shell = user_shell_env(env, scratch_dir / "dagster_home")
                 code = run_teeing_stdout(command, shell, build_dir / DEMO_STDOUT)
                 # pytest reuses this build instead of making its own.
                 env[DEMO_BUILD_ENV] = str(build_dir)
+                report(name, code, started)
+                if lint is not None:
+                    process, output, lint_started = lint
+                    lint_code = process.wait()
+                    print(f"==> {SQLFLUFF_STEP}\n{output.read_text()}", end="", flush=True)
+                    report(SQLFLUFF_STEP, lint_code, lint_started)
+                    code = code or lint_code
             else:
                 code = subprocess.call(command, cwd=ROOT, env=env)
-            print(
-                f"    {name}: {'ok' if code == 0 else 'FAILED'} ({time.monotonic() - started:.0f}s)"
-            )
+                report(name, code, started)
             if code != 0:
                 return code
     print("==> all checks passed")

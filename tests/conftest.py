@@ -6,10 +6,11 @@ its folder); run alone, pytest makes the same build once, through the same comma
 test that changes a warehouse takes a copy (`demo_warehouse_copy`), never rebuilds it.
 """
 
+import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,58 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     dbt input (as the check's `cdp run` step leaves it) is used as it is."""
     if not MANIFEST.exists() or dbt_inputs_changed_since(MANIFEST.stat().st_mtime):
         prepare_dbt_manifest()
+
+
+# Parallel sessions (pytest-xdist; scripts/check.py runs `-n 2`). Each worker is its own
+# process with its own session fixtures, so the tests are handed out in groups
+# (`--dist loadgroup`) chosen so that nothing expensive is made twice: every Spark test on
+# one worker (one JVM, one Derby metastore, the parity build once), every test of a
+# session build below on one worker, and the rest by module (a module fixture once).
+GROUPED_SESSION_FIXTURES = ("generated_build", "generated_predictions_build")
+
+
+def xdist_group_of(item: pytest.Item) -> str:
+    """The group a test is handed out with under `--dist loadgroup`."""
+    if item.get_closest_marker("spark"):
+        return "spark"
+    for name in GROUPED_SESSION_FIXTURES:
+        if name in getattr(item, "fixturenames", ()):
+            return name
+    return item.nodeid.split("::")[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the tests for xdist (xdist_group_of) and put the longest groups first: the
+    Spark tests, then the session builds, so a worker starts on them while the other
+    takes the rest (the longest-first order that keeps two workers evenly busy). Run
+    without xdist, the order is the same and the marks do nothing."""
+    order = {"spark": 0, **{name: 1 for name in GROUPED_SESSION_FIXTURES}}
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
+    items.sort(key=lambda item: order.get(xdist_group_of(item), 2))
+
+
+def shared_by_workers(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]
+) -> Path:
+    """A folder made once per test run and shared by every xdist worker: the first worker
+    to get here calls `make(folder)` under a file lock, the others wait and reuse it.
+    Without xdist it is a plain session folder."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        folder = tmp_path_factory.mktemp(name)
+        make(folder)
+        return folder
+    root = tmp_path_factory.getbasetemp().parent
+    folder, done = root / name, root / f"{name}.done"
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
 
 
 TARGET_VARIABLES = ("CDP_TARGET", "CDP_WAREHOUSE")
@@ -175,13 +228,22 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         if not (build_dir / check.DEMO_WAREHOUSE).is_file():
             pytest.fail(f"{check.DEMO_BUILD_ENV}={handed}: no demo warehouse there")
         return read_demo_run(build_dir, returncode=0, stderr="", handed_over=True)
-    base = tmp_path_factory.mktemp("demo")
-    # A folder that does not exist yet: `cdp run` makes the warehouse's parents.
-    build_dir = base / "build"
-    completed = cdp(*check.demo_run_args(build_dir), dagster_home=base / "dagster_home")
-    (build_dir / check.DEMO_STDOUT).write_text(completed.stdout)
+
+    def build(base: Path) -> None:
+        # A folder that does not exist yet: `cdp run` makes the warehouse's parents.
+        build_dir = base / "build"
+        completed = cdp(*check.demo_run_args(build_dir), dagster_home=base / "dagster_home")
+        build_dir.mkdir(parents=True, exist_ok=True)
+        (build_dir / check.DEMO_STDOUT).write_text(completed.stdout)
+        (base / "stderr").write_text(completed.stderr)
+        (base / "returncode").write_text(str(completed.returncode))
+
+    base = shared_by_workers(tmp_path_factory, "demo", build)
     return read_demo_run(
-        build_dir, returncode=completed.returncode, stderr=completed.stderr, handed_over=False
+        base / "build",
+        returncode=int((base / "returncode").read_text()),
+        stderr=(base / "stderr").read_text(),
+        handed_over=False,
     )
 
 
