@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from orchestration.settings import duckdb_memory_limit
 from orchestration.warehouse import Warehouse
 
 SERVED_SCHEMAS = ("marts", "quality")
@@ -67,6 +68,7 @@ def publish_serving_copy(
     report = ServingReport(database=database, parquet=serving_dir / "parquet")
     con = duckdb.connect(str(temporary))
     con.execute("set enable_progress_bar = false")  # a long sort would draw one on stdout
+    con.execute("set memory_limit = ?", [duckdb_memory_limit()])
     try:
         if isinstance(warehouse, Path):
             _copy_from_duckdb_file(con, warehouse)

@@ -20,6 +20,19 @@ DEFAULTS: dict[str, str] = {
     "CDP_WAREHOUSE": "warehouse/cdp.duckdb",
     "CDP_EXPORTS_DIR": "exports",
 }
+# DuckDB's memory limit, dbt's profile and every connection the project opens (a DuckDB
+# size such as "6GB" or a share of the machine's RAM such as "50%"). Half the RAM leaves
+# room for the Python process, dbt and the OS; DuckDB spills the rest to `<warehouse>.tmp`.
+DUCKDB_MEMORY_LIMIT_ENV = "CDP_DUCKDB_MEMORY_LIMIT"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "50%"
+
+
+def duckdb_memory_limit(env: Mapping[str, str] | None = None) -> str:
+    """CDP_DUCKDB_MEMORY_LIMIT, default half the machine's RAM (docs/performance.md)."""
+    value = (os.environ if env is None else env).get(DUCKDB_MEMORY_LIMIT_ENV, "").strip()
+    return value or DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
 # Ten minutes: a schedule's run waits out a `cdp run` of the demo, not a stuck one.
 DEFAULT_LOCK_TIMEOUT = 600.0
 # Unless set, these live beside the warehouse file (a temp warehouse keeps them too).

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from orchestration.settings import duckdb_memory_limit
 from orchestration.warehouse.base import Warehouse, WriteMode, _split
 
 # An open DuckDB connection, for callers that hand one around without importing duckdb.
@@ -224,6 +225,7 @@ def utc_connection(path: Path, read_only: bool = False, *, retry: bool = True) -
     )
     try:
         con.execute("set TimeZone = 'UTC'")
+        _bound_memory(con)
     except BaseException:
         con.close()
         raise
@@ -231,10 +233,19 @@ def utc_connection(path: Path, read_only: bool = False, *, retry: bool = True) -
 
 
 def memory_connection() -> DuckDBConnection:
-    """A private in-memory DuckDB, session time zone UTC."""
+    """A private in-memory DuckDB, session time zone UTC, memory bounded."""
     con = duckdb.connect(":memory:")
     con.execute("set TimeZone = 'UTC'")
+    _bound_memory(con)
     return con
+
+
+def _bound_memory(con: DuckDBConnection) -> None:
+    """The memory limit dbt's profile sets (CDP_DUCKDB_MEMORY_LIMIT, settings.py), as a
+    SET: a different `config=` at connect would clash with dbt's connection to the same
+    file in this process. Spilling goes to DuckDB's default temp folder, `<file>.tmp`
+    beside the warehouse (in-memory databases: `.tmp` in the working directory)."""
+    con.execute("set memory_limit = ?", [duckdb_memory_limit()])
 
 
 # What DuckDB raises when a statement cannot run (bad SQL or data, an unreadable file).
