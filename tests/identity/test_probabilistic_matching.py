@@ -123,3 +123,27 @@ def test_m_and_u_are_trained_and_the_model_is_versioned(scored):
     assert all("u_probability" in level and "m_probability" in level for level in trained)
     assert result.version == model_version(records)
     assert result.version != model_version(records.iloc[1:])
+
+
+def test_pairs_are_written_back_and_the_model_saved_by_version(scored, tmp_path):
+    from orchestration.assets.identity_matching import (
+        PAIRS_RELATION,
+        model_metadata,
+        save_model,
+        write_pairs,
+    )
+
+    _, _, result = scored
+    with DuckDBWarehouse.open(tmp_path / "w.duckdb") as warehouse:
+        write_pairs(warehouse, result)
+        written = warehouse.read_arrow(PAIRS_RELATION).to_pandas()
+    assert len(written) == len(result.pairs)
+    assert set(written.model_version) == {result.version}
+    path = save_model(result, tmp_path / "models")
+    assert path.name == f"identity_match_model_{result.version}.json"
+    assert save_model(result, tmp_path / "models") == path
+    metadata = model_metadata(result, path)
+    assert metadata["pairs_scored"].value == len(result.pairs)
+    assert all(
+        p["m"] is not None and p["u"] is not None for p in metadata["parameters"].value.values()
+    )
