@@ -101,6 +101,11 @@ class Warehouse(abc.ABC):
         so writers put their commit marker (a ledger row) last."""
         yield
 
+    def splink_db_api(self):  # type: ignore[no-untyped-def]
+        """A Splink database API running its pair generation and scoring on this
+        engine (probabilistic identity matching, issue 10)."""
+        raise NotImplementedError(f"probabilistic matching is not built for {self.engine}")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine (the file lock, the JVM)."""
 

@@ -73,6 +73,11 @@ class DuckDBWarehouse(Warehouse):
             path.parent.mkdir(parents=True, exist_ok=True)
         return cls(connect_duckdb(path, read_only))
 
+    def splink_db_api(self):  # type: ignore[no-untyped-def]
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(connection=self.connection)
+
     def read_arrow(
         self,
         relation: str,
