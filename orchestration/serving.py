@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from orchestration.faults import kill_point
 from orchestration.warehouse import Warehouse
 
 SERVED_SCHEMAS = ("marts", "quality")
@@ -91,7 +92,9 @@ def publish_serving_copy(
         shutil.rmtree(parquet_version, ignore_errors=True)
         raise
     con.close()
+    kill_point("serving.before_swap")
     temporary.replace(database)  # atomic rename
+    kill_point("serving.between_swaps")
     _swap_symlink(serving_dir / "parquet", parquet_version.name)
     _remove_old_versions(serving_dir, keep=parquet_version.name)
     return report
