@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.commands import cdp
@@ -61,3 +62,44 @@ def test_read_only_warehouse_folder_gives_a_clear_message(tmp_path: Path, mounta
     assert "cdp run FAILED: the folder is on a read-only file system" in result.stderr
     assert "Traceback" not in result.stderr
     assert "run `cdp run` again" in result.stderr
+
+
+def _fill(folder: Path, leave_bytes: int) -> Path:
+    """A ballast file that leaves about `leave_bytes` free on the file system of `folder`."""
+    stats = os.statvfs(folder)
+    free = stats.f_bavail * stats.f_frsize
+    ballast = folder / "ballast"
+    with ballast.open("wb") as out:
+        out.truncate(0)
+        chunk = b"\0" * (1 << 20)
+        remaining = max(free - leave_bytes, 0)
+        while remaining > 0:
+            written = out.write(chunk[: min(len(chunk), remaining)])
+            remaining -= written
+    return ballast
+
+
+@pytest.mark.slow
+def test_a_full_disk_fails_clearly_keeps_the_serving_copy_and_the_next_run_succeeds(
+    tmp_path: Path, mountable
+) -> None:
+    with tmpfs(tmp_path / "vol", "size=600m") as folder:
+        warehouse = folder / "cdp.duckdb"
+        args = ("run", "--warehouse", warehouse, "--exports-dir", folder / "exports")
+        first = cdp(*args, dagster_home=tmp_path / "dagster", timeout=600)
+        assert first.returncode == 0, first.stderr
+        serving = folder / "serving" / "cdp.duckdb"
+        before = serving.read_bytes()
+        ballast = _fill(folder, leave_bytes=256 * 1024)
+        # --full-refresh rebuilds every model, so this run has to write.
+        full = cdp(*args, "--full-refresh", dagster_home=tmp_path / "dagster", timeout=600)
+        assert full.returncode != 0
+        assert "cdp run FAILED: the disk is full (no space left on device)" in full.stderr
+        assert serving.read_bytes() == before  # the previous serving copy, untouched
+        ballast.unlink()
+        with duckdb.connect(str(warehouse)) as con:  # the warehouse still opens and answers
+            assert con.execute("select count(*) from marts.customer_profiles").fetchone()[0] > 0
+        again = cdp(*args, dagster_home=tmp_path / "dagster", timeout=600)
+        assert again.returncode == 0, again.stderr
+        with duckdb.connect(str(serving), read_only=True) as con:
+            assert con.execute("select count(*) from marts.customer_profiles").fetchone()[0] > 0
