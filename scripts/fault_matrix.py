@@ -24,23 +24,19 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ("raw", "intermediate", "marts", "activation")
 # Wall-clock and per-run identity: a resumed run has other values by construction.
-RUN_SPECIFIC = (
-    "loaded_at",
-    "run_id",
-    "synced_at",
-    "sent_at",
-    "created_at",
-    "updated_at",
-    "started_at",
-    "finished_at",
-    "acknowledged_at",
-    "planned_at",
-    "built_at",
-    "computed_at",
-    "idempotency_key",
-    "batch_id",
-    "attempt",
-)
+RUN_SPECIFIC = {
+    "_loaded_at",  # raw rows: when the file was loaded
+    "loaded_at",  # raw._loaded_files: same
+    "run_id",  # the run that built or synced a row
+    "planned_in_run",  # the run that planned an outbox batch
+    "built_at",  # activation.audience_payloads: wall clock of the build
+    "synced_at",  # activation.sync_state: wall clock of the acknowledgement
+    "planned_at",  # outbox: wall clock of planning
+    "attempts",  # outbox: a re-sent batch has more
+    "last_error",
+}
+# A log with one row per run: a killed-and-resumed pair has two, counting the re-sends.
+RUN_SPECIFIC_TABLES = {'"activation"."sync_log"'}
 DEFAULT_POINTS = [
     "ingest.after_file:1",
     "ingest.after_file:3",
@@ -80,8 +76,9 @@ def tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
         "where table_catalog = current_database() order by table_schema, table_name, "
         "ordinal_position"
     ).fetchall():
-        if schema in SCHEMAS and not any(part in column for part in RUN_SPECIFIC):
-            found.setdefault(f'"{schema}"."{table}"', []).append(f'"{column}"')
+        name = f'"{schema}"."{table}"'
+        if schema in SCHEMAS and name not in RUN_SPECIFIC_TABLES and column not in RUN_SPECIFIC:
+            found.setdefault(name, []).append(f'"{column}"')
     return found
 
 
