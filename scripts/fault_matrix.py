@@ -34,6 +34,13 @@ RUN_SPECIFIC = {
     "planned_at",  # outbox: wall clock of planning
     "attempts",  # outbox: a re-sent batch has more
     "last_error",
+    "measured_at",  # marts.identity_health: wall clock of the measurement
+    "changed_at",  # marts.seg_*: wall clock of the evaluation that saw the change
+    "entered_at",  # segment membership: when an evaluation first saw the member
+    "exited_at",
+    "invocation_id",  # the dbt invocation that evaluated a segment
+    "entered_invocation_id",
+    "exited_invocation_id",
 }
 # A log with one row per run: a killed-and-resumed pair has two, counting the re-sends.
 RUN_SPECIFIC_TABLES = {'"activation"."sync_log"'}
