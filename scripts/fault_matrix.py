@@ -35,6 +35,7 @@ RUN_SPECIFIC = {
     "attempts",  # outbox: a re-sent batch has more
     "last_error",
     "measured_at",  # marts.identity_health: wall clock of the measurement
+    "computed_at",  # marts.segment_sizes: same
     "changed_at",  # marts.seg_*: wall clock of the evaluation that saw the change
     "entered_at",  # segment membership: when an evaluation first saw the member
     "exited_at",
