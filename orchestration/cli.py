@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -100,12 +101,84 @@ def run(
         # Nothing ran: the other run keeps the warehouse.
         click.echo(f"cdp run FAILED before running: {error}", err=True)
         sys.exit(3)
+    except Exception as error:
+        message = storage_failure_message(error, settings.warehouse)
+        if message is None:
+            raise
+        click.echo(message, err=True)
+        sys.exit(4)
     click.echo(summary.render())
+    if not summary.success:
+        message = _storage_failure_in_summary(summary, settings.warehouse)
+        if message is not None:
+            click.echo(message, err=True)
     if summary_json is not None:
         summary_json.parent.mkdir(parents=True, exist_ok=True)
         summary_json.write_text(summary.to_json() + "\n")
     if not summary.success:
         sys.exit(1)
+
+
+_STORAGE_ERRNOS = {
+    errno.ENOSPC: "the disk is full (no space left on device)",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the folder is on a read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+# DuckDB reports the same conditions as IOException text, not errno.
+_STORAGE_TEXTS = {
+    "no space left on device": "the disk is full (no space left on device)",
+    "read-only file system": "the folder is on a read-only file system",
+    "permission denied": "permission denied",
+}
+
+
+def _storage_reason(error: BaseException) -> str | None:
+    """Why `error` (or an exception it wraps) is a storage failure, or None."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _STORAGE_ERRNOS:
+            return _STORAGE_ERRNOS[current.errno]
+        text = str(current).lower()
+        for needle, reason in _STORAGE_TEXTS.items():
+            if needle in text:
+                return reason
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _storage_text(text: str) -> str | None:
+    lowered = text.lower()
+    for needle, reason in _STORAGE_TEXTS.items():
+        if needle in lowered:
+            return reason
+    return None
+
+
+def _storage_advice(reason: str, warehouse: Path) -> str:
+    return (
+        f"cdp run FAILED: {reason} (warehouse {warehouse}).\n"
+        "What was committed before the failure stays; files not yet loaded load on the "
+        "next run, and the serving copy is the previous one (it is swapped in only when "
+        "complete). Free space or make the folder writable, then run `cdp run` again."
+    )
+
+
+def storage_failure_message(error: BaseException, warehouse: Path) -> str | None:
+    """A short message for a full or read-only disk instead of a stack trace; None when
+    `error` is something else (it is then re-raised as it is)."""
+    reason = _storage_reason(error)
+    return None if reason is None else _storage_advice(reason, warehouse)
+
+
+def _storage_failure_in_summary(summary: object, warehouse: Path) -> str | None:
+    """A failed step inside the asset graph is caught by Dagster and lands in the summary;
+    name a storage cause once, at the end, so it is not buried in the step errors."""
+    reason = _storage_text(summary.render())  # type: ignore[attr-defined]
+    return None if reason is None else _storage_advice(reason, warehouse)
 
 
 def _check_segment_names(names: tuple[str, ...], option: str) -> None:

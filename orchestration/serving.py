@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from orchestration.faults import kill_point
 from orchestration.settings import duckdb_memory_limit
 from orchestration.warehouse import Warehouse
 
@@ -93,7 +94,9 @@ def publish_serving_copy(
         shutil.rmtree(parquet_version, ignore_errors=True)
         raise
     con.close()
+    kill_point("serving.before_swap")
     temporary.replace(database)  # atomic rename
+    kill_point("serving.between_swaps")
     _swap_symlink(serving_dir / "parquet", parquet_version.name)
     _remove_old_versions(serving_dir, keep=parquet_version.name)
     return report

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from orchestration.faults import kill_point
 from orchestration.ingestion.contract import Contract, Table, load_contract
 from orchestration.ingestion.readers import (
     Chunk,
@@ -384,6 +385,7 @@ def load_table(
                 report.errors.append(f"{path}: {error}")
                 continue
             report.files.append(file_load)
+            kill_point("ingest.after_file")
             if file_load.unknown_columns:
                 log.warning(
                     "%s: unknown columns ignored: %s", path, ", ".join(file_load.unknown_columns)

@@ -33,6 +33,7 @@ from orchestration.activation.sync.plan import (
     state_after_ack,
     state_after_supersede,
 )
+from orchestration.faults import kill_point
 from orchestration.warehouse import DuckDBConnection, Warehouse
 from orchestration.warehouse.sync_state import SyncStateStore
 
@@ -198,7 +199,9 @@ def sync_segment(
             if item.resent and delivery.already_delivered(batch):
                 result.batches_already_delivered += 1
             else:
+                kill_point("deliver.before_send")
                 delivery.send(batch)
+                kill_point("deliver.after_send")
                 result.batches_sent += 1
                 result.batches_resent += int(item.resent)
         except DeliveryError as error:

@@ -1,0 +1,107 @@
+"""Disk full and read-only (issue 12): a run on a real small or read-only file system the
+test mounts (tmpfs) fails with a short message, not a stack trace.
+
+Mounting needs root (or CAP_SYS_ADMIN); elsewhere the tests skip and say why."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.commands import cdp
+
+
+def _can_mount() -> str | None:
+    if os.geteuid() != 0:
+        return "mounting a tmpfs needs root (os.geteuid() != 0)"
+    return None
+
+
+@contextmanager
+def tmpfs(path: Path, options: str) -> Iterator[Path]:
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@pytest.fixture
+def mountable() -> None:
+    reason = _can_mount()
+    if reason:
+        pytest.skip(reason)
+
+
+def test_read_only_warehouse_folder_gives_a_clear_message(tmp_path: Path, mountable) -> None:
+    with tmpfs(tmp_path / "ro", "ro,size=1m") as folder:
+        result = cdp(
+            "run",
+            "--warehouse",
+            folder / "cdp.duckdb",
+            "--exports-dir",
+            tmp_path / "exports",
+            dagster_home=tmp_path / "dagster",
+            timeout=300,
+        )
+    assert result.returncode == 4, result.stderr
+    assert "cdp run FAILED: the folder is on a read-only file system" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "run `cdp run` again" in result.stderr
+
+
+def _fill(folder: Path, leave_bytes: int) -> Path:
+    """A ballast file that leaves about `leave_bytes` free on the file system of `folder`."""
+    stats = os.statvfs(folder)
+    free = stats.f_bavail * stats.f_frsize
+    ballast = folder / "ballast"
+    with ballast.open("wb") as out:
+        out.truncate(0)
+        chunk = b"\0" * (1 << 20)
+        remaining = max(free - leave_bytes, 0)
+        while remaining > 0:
+            written = out.write(chunk[: min(len(chunk), remaining)])
+            remaining -= written
+    return ballast
+
+
+# Not in the default suite yet (issue 12 open): checked by hand, not yet green in CI.
+@pytest.mark.slow
+@pytest.mark.faults_long
+def test_a_full_disk_fails_clearly_keeps_the_serving_copy_and_the_next_run_succeeds(
+    tmp_path: Path, mountable
+) -> None:
+    with tmpfs(tmp_path / "vol", "size=600m") as folder:
+        warehouse = folder / "cdp.duckdb"
+        args = ("run", "--warehouse", warehouse, "--exports-dir", folder / "exports")
+        first = cdp(*args, dagster_home=tmp_path / "dagster", timeout=600)
+        assert first.returncode == 0, first.stderr
+        serving = folder / "serving" / "cdp.duckdb"
+        before = serving.read_bytes()
+        ballast = _fill(folder, leave_bytes=256 * 1024)
+        # --full-refresh rebuilds every model, so this run has to write.
+        full = cdp(*args, "--full-refresh", dagster_home=tmp_path / "dagster", timeout=600)
+        assert full.returncode != 0
+        assert "cdp run FAILED: the disk is full (no space left on device)" in full.stderr
+        assert serving.read_bytes() == before  # the previous serving copy, untouched
+        ballast.unlink()
+        with duckdb.connect(str(warehouse)) as con:  # the warehouse still opens and answers
+            assert con.execute("select count(*) from marts.customer_profiles").fetchone()[0] > 0
+        again = cdp(*args, dagster_home=tmp_path / "dagster", timeout=600)
+        assert again.returncode == 0, again.stderr
+        with duckdb.connect(str(serving), read_only=True) as con:
+            assert con.execute("select count(*) from marts.customer_profiles").fetchone()[0] > 0
