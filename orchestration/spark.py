@@ -40,6 +40,9 @@ def spark_conf(spark_dir: Path, master: str | None = None) -> dict[str, str]:
             f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true"
         ),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+        # The embedded driver is the whole cluster: Spark's 1g default heap ran out
+        # (OutOfMemoryError) on a generated 100,000-person folder (docs/spark.md).
+        "spark.driver.memory": os.environ.get("CDP_SPARK_DRIVER_MEMORY", "4g"),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.catalogImplementation": "hive",
         # The demo is small: 200 shuffle partitions cost more than they split.
