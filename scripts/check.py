@@ -4,7 +4,7 @@ Usage (README command 2):  uv run scripts/check.py  [--fast] [--workers N]
 Each step prints its name and time; the first failure stops the run with its exit code.
 sqlfluff runs beside the demo build (its output is shown when it ends), and pytest runs
 in N worker processes (pytest-xdist, default: the machine's cores, at most 2; tests are
-handed out in groups, tests/conftest.py `xdist_group_of`).
+handed out by module, `--dist loadscope`, longest first: tests/conftest.py `run_order`).
 
 The demo is built once: the `cdp run` step builds seeds/ into the scratch folder as a
 user's shell would (no CDP_* variables), and pytest reuses that warehouse read-only
@@ -76,7 +76,7 @@ def default_workers() -> int:
 
 
 def pytest_command(fast: bool, workers: int) -> list[str]:
-    parallel = ["-n", str(workers), "--dist", "loadgroup"] if workers > 1 else []
+    parallel = ["-n", str(workers), "--dist", "loadscope"] if workers > 1 else []
     return [sys.executable, "-m", "pytest", *parallel, *(["-m", "not slow"] if fast else [])]
 
 

@@ -52,34 +52,28 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         prepare_dbt_manifest()
 
 
-# Parallel sessions (pytest-xdist; scripts/check.py runs `-n 2`). Each worker is its own
-# process with its own session fixtures, so the tests are handed out in groups
-# (`--dist loadgroup`) chosen so that nothing expensive is made twice: every Spark test on
-# one worker (one JVM, one Derby metastore, the parity build once), every test of a
-# session build below on one worker, and the rest by module (a module fixture once).
-GROUPED_SESSION_FIXTURES = ("generated_build", "generated_predictions_build")
+# Parallel sessions (pytest-xdist; scripts/check.py runs `-n 2 --dist loadscope`). Each
+# worker is its own process with its own session fixtures; loadscope hands out whole
+# modules, so a module fixture (a fixture warehouse, the Spark parity build) is made once.
+# (`--dist loadgroup` with xdist_group marks would group across modules, but xdist 3.8
+# sets the group on `item._nodeid`, which pytest 9 no longer reads: the marks are ignored.)
+SESSION_BUILD_FIXTURES = ("generated_build", "generated_predictions_build")
 
 
-def xdist_group_of(item: pytest.Item) -> str:
-    """The group a test is handed out with under `--dist loadgroup`."""
+def run_order(item: pytest.Item) -> int:
+    """0 for a Spark test, 1 for a test of a session build, 2 for the rest."""
     if item.get_closest_marker("spark"):
-        return "spark"
-    for name in GROUPED_SESSION_FIXTURES:
-        if name in getattr(item, "fixturenames", ()):
-            return name
-    return item.nodeid.split("::")[0]
+        return 0
+    if any(name in getattr(item, "fixturenames", ()) for name in SESSION_BUILD_FIXTURES):
+        return 1
+    return 2
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group the tests for xdist (xdist_group_of) and put the longest groups first: the
-    Spark tests, then the session builds, so a worker starts on them while the other
-    takes the rest (the longest-first order that keeps two workers evenly busy). Run
-    without xdist, the order is the same and the marks do nothing."""
-    order = {"spark": 0, **{name: 1 for name in GROUPED_SESSION_FIXTURES}}
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
-    items.sort(key=lambda item: order.get(xdist_group_of(item), 2))
+    """The longest tests first (Spark, then the session builds; a stable sort, so every
+    module stays together): under xdist the workers start on them and take the short
+    modules after, the longest-first order that keeps two workers evenly busy."""
+    items.sort(key=run_order)
 
 
 def shared_by_workers(

@@ -62,9 +62,9 @@ def test_cdp_is_the_projects_cli_and_check_builds_through_it():
     # CI runs the whole test suite, slow tests included.
     assert [sys.executable, "-m", "orchestration.cli", "run"] in [c[:4] for c in commands]
     assert [sys.executable, "-m", "pytest"] in commands
-    # The check's pytest runs in worker processes (xdist), the tests handed out in groups.
+    # The check's pytest runs in worker processes (xdist), the tests handed out by module.
     parallel = [command for _, command in check.steps(Path("build"), fast=False, workers=2)]
-    assert [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup"] in parallel
+    assert [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadscope"] in parallel
 
 
 def test_the_check_builds_the_demo_with_the_arguments_pytest_reads():
