@@ -142,15 +142,15 @@ def _storage_reason(error: BaseException) -> str | None:
         seen.add(id(current))
         if isinstance(current, OSError) and current.errno in _STORAGE_ERRNOS:
             return _STORAGE_ERRNOS[current.errno]
-        text = str(current).lower()
-        for needle, reason in _STORAGE_TEXTS.items():
-            if needle in text:
-                return reason
+        reason = _storage_text(str(current))
+        if reason is not None:
+            return reason
         current = current.__cause__ or current.__context__
     return None
 
 
 def _storage_text(text: str) -> str | None:
+    """The storage failure DuckDB's error text (or a run summary) names, or None."""
     lowered = text.lower()
     for needle, reason in _STORAGE_TEXTS.items():
         if needle in lowered:
