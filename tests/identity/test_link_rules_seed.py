@@ -1,4 +1,5 @@
-"""The identity link rules seed loads as the CSV says on both engines, and its data test
+"""The identity link rules seed loads as the CSV says on DuckDB (on Spark: the parity
+module, tests/spark/test_parity.py, reads it from the Spark demo build), and its data test
 catches a rule that names a column its source does not have.
 
 Why: on Spark, dbt-spark's session cursor rendered every empty cell of the seed as the
@@ -12,9 +13,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +20,7 @@ import duckdb
 import pytest
 
 from orchestration.dbt_inprocess import invoke_dbt
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
-from orchestration.warehouse import SparkWarehouse
+from orchestration.settings import DBT_PROJECT_DIR
 
 SEED_CSV = DBT_PROJECT_DIR / "seeds" / "identity" / "identity_link_rules.csv"
 RULES = "intermediate.identity_link_rules"
@@ -93,29 +90,3 @@ def test_the_rules_seed_holds_the_csv_and_fails_its_test_on_a_rule_naming_none(
         node.node.name for node in result.result.results if str(node.status) in {"fail", "error"}
     }
     assert failed == {"identity_rule_columns_exposed_identity_link_rules_"}
-
-
-@pytest.mark.spark
-@pytest.mark.slow
-@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (docs/spark.md)")
-def test_spark_seeds_the_rules_as_the_csv_empty_cells_as_null(tmp_path: Path) -> None:
-    settings = Settings.from_env(
-        {"CDP_WAREHOUSE": str(tmp_path / "cdp.duckdb"), "CDP_TARGET": "spark"}
-    )
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "cdp-dbt-spark"),
-            *dbt_args("build", tmp_path),
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_ROOT),
-        ],
-        env={**os.environ, **settings.as_env()},
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    with SparkWarehouse.open(settings) as warehouse:
-        rows = warehouse.read_arrow(RULES).to_pylist()
-    assert sorted(rows, key=lambda row: str(row["rule"])) == csv_rules()

@@ -33,6 +33,7 @@ from orchestration.pipeline import RunSummary
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 from orchestration.warehouse import DuckDBWarehouse, SparkWarehouse, Warehouse
 from tests.conftest import DemoRun, check_script, copy_demo_warehouse
+from tests.identity.test_link_rules_seed import RULES, csv_rules
 from tests.spark.parity import compare, normalise
 
 pytestmark = [
@@ -195,6 +196,14 @@ def test_the_export_files_hold_the_same_rows(demo_run: DemoRun, spark_run: Path)
     assert sorted(spark) == sorted(duck)
     for name, rows in duck.items():
         assert spark[name] == rows, f"{name}: the Spark run's rows differ"
+
+
+def test_the_link_rules_seed_holds_the_csv_on_spark(spark_run: Path) -> None:
+    """dbt-spark's session loader once wrote every empty seed cell as the text 'None'
+    (tests/identity/test_link_rules_seed.py has the story and the DuckDB side)."""
+    with SparkWarehouse.open(_spark_settings(spark_run)) as warehouse:
+        rows = warehouse.read_arrow(RULES).to_pylist()
+    assert sorted(rows, key=lambda row: str(row["rule"])) == csv_rules()
 
 
 @dataclass
