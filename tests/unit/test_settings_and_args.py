@@ -41,12 +41,14 @@ def test_as_of_without_offset_is_utc_and_offsets_are_converted():
     assert parse_as_of("") is None
 
 
-def test_dbt_build_args_default_is_a_plain_build():
-    assert dbt_build_args() == ["build"]
+def test_dbt_build_args_default_is_a_build_without_unit_tests():
+    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test"]
 
 
 def test_dbt_build_args_full_refresh_fail_fast_and_sorted_vars():
-    assert dbt_build_args(full_refresh=True, fail_fast=True, dbt_vars={"b": 1, "a": "x"}) == [
+    assert dbt_build_args(
+        full_refresh=True, fail_fast=True, dbt_vars={"b": 1, "a": "x"}, unit_tests=True
+    ) == [
         "build",
         "--full-refresh",
         "--fail-fast",
@@ -110,9 +112,6 @@ def test_a_failed_step_shows_its_error_without_class_name_colours_or_blank_lines
     assert failure_text("step", "events: no such column") == "step: events: no such column"
 
 
-def test_dbt_build_args_can_leave_unit_tests_out():
-    assert dbt_build_args(unit_tests=False) == [
-        "build",
-        "--exclude-resource-type",
-        "unit_test",
-    ]
+def test_dbt_build_args_run_the_unit_tests_only_when_asked():
+    assert dbt_build_args(unit_tests=True) == ["build"]
+    assert dbt_build_args(unit_tests=False) == dbt_build_args()
