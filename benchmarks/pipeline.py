@@ -3,6 +3,7 @@
     uv run python benchmarks/pipeline.py --persons 10000               # generate, then run
     uv run python benchmarks/pipeline.py --raw-dir seeds                # the demo folder
     uv run python benchmarks/pipeline.py --persons 100000 --raw-dir /data/raw100k
+    uv run python benchmarks/pipeline.py --persons 10000 --incremental  # + an incremental day
 
 A folder is generated with `cdp generate --persons N --format F` unless `--raw-dir` names
 one that holds files already (then it is reused as it is). The run is a `cdp run` of that
@@ -21,15 +22,22 @@ included). Printed, and written to `<work>/pipeline.json`:
   full wall / floor (how many such passes the whole run costs);
 * ingestion against a plain read: the run's ingestion step (`raw_tables`: typing to the
   contract, quarantine, lineage columns) against `create table ... as select * from
-  read_parquet(...)` (or read_csv / read_json) of the same files into a fresh DuckDB file.
+  read_parquet(...)` (or read_csv / read_json) of the same files into a fresh DuckDB file;
+* with `--incremental`: the same folder split in two batches (the newest ~1% of events by
+  `timestamp` held back), a run of the first into a new warehouse, then a run after the
+  batch is added; the batch run's time against the first run's and the full run's, and
+  whether its marts equal the full run's (rows in one and not the other, per mart, with
+  the columns that name a file, load or run left out).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +47,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,18 +125,21 @@ class TreeSampler:
         self._thread.join()
 
 
-def run_cdp(raw_dir: Path, work: Path) -> dict[str, Any]:
-    """`cdp run` of raw_dir into a fresh warehouse in `work`, from a clean environment."""
-    for name in ("cdp.duckdb", "cdp.duckdb.wal", "cdp.duckdb.tmp", "exports", "serving"):
-        path = work / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
-    shutil.rmtree(work / "dagster_home", ignore_errors=True)
+def run_cdp(raw_dir: Path, work: Path, *, fresh: bool = True) -> dict[str, Any]:
+    """`cdp run` of raw_dir into the warehouse in `work` (a fresh one unless `fresh` is
+    False: then the run is incremental on what the previous one built), from a clean
+    environment."""
+    if fresh:
+        for name in ("cdp.duckdb", "cdp.duckdb.wal", "cdp.duckdb.tmp", "exports", "serving"):
+            path = work / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+        shutil.rmtree(work / "dagster_home", ignore_errors=True)
     env = {name: value for name, value in os.environ.items() if not name.startswith("CDP_")}
     env["DAGSTER_HOME"] = str(work / "dagster_home")
-    (work / "dagster_home").mkdir(parents=True)
+    (work / "dagster_home").mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "orchestration.cli", "run"]
     command += ["--raw-dir", str(raw_dir), "--warehouse", str(work / "cdp.duckdb")]
     command += ["--exports-dir", str(work / "exports")]
@@ -229,6 +241,138 @@ def plain_read(raw_dir: Path, work: Path) -> float:
     return elapsed
 
 
+# Columns that name a file, a load or a run: they differ between an incremental build and
+# a full one of the same rows by construction.
+RUN_COLUMNS = re.compile(r"(^_|_loaded_at$|invocation_id|run_id|^loaded_at$|_file$)")
+# The share of events held back as "the new day" by --incremental.
+NEW_BATCH_SHARE = 0.01
+
+
+def split_events(raw_dir: Path, into: Path, day: Path) -> tuple[int, int]:
+    """A copy of raw_dir in `into` (links) whose events lack the newest ~1% (by
+    `timestamp`), which go to `day` (one file, added to `into/events/` later). Returns
+    (events kept, events held back). Parquet and JSONL event files."""
+    shutil.rmtree(into, ignore_errors=True)
+    shutil.rmtree(day, ignore_errors=True)
+    into.mkdir(parents=True)
+    day.mkdir(parents=True)
+    for entry in raw_dir.iterdir():
+        if entry.name != "events":
+            (into / entry.name).symlink_to(entry.resolve())
+    files = sorted(path for path in (raw_dir / "events").rglob("*") if path.is_file())
+    (into / "events").mkdir()
+    suffixes = {path.suffix for path in files}
+    if suffixes == {".parquet"}:
+        con = duckdb.connect()
+        con.execute(f"create table events as select * from read_parquet({[str(f) for f in files]})")
+        ts = "try_cast(timestamp as timestamp)"
+        (cutoff,) = con.execute(
+            f"select quantile_disc({ts}, {1 - NEW_BATCH_SHARE}) from events"
+        ).fetchone()
+        newer = f"{ts} >= timestamp '{cutoff}'"
+        con.execute(
+            f"copy (select * from events where not coalesce({newer}, false)) "
+            f"to '{into / 'events' / 'part-base.parquet'}' (format parquet)"
+        )
+        con.execute(
+            f"copy (select * from events where {newer}) "
+            f"to '{day / 'part-zday.parquet'}' (format parquet)"
+        )
+        kept, held = con.execute(
+            f"select count(*) filter (not coalesce({newer}, false)), "
+            f"count(*) filter ({newer}) from events"
+        ).fetchone()
+        con.close()
+        return kept, held
+    if suffixes == {".jsonl"}:
+        lines = [line for path in files for line in path.read_text().splitlines() if line]
+
+        def stamp(line: str) -> dt.datetime | None:
+            try:
+                value = json.loads(line).get("timestamp")
+                parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except (ValueError, AttributeError, TypeError):
+                return None
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+        stamps = [stamp(line) for line in lines]
+        known = sorted(value for value in stamps if value is not None)
+        cutoff = known[int(len(known) * (1 - NEW_BATCH_SHARE))]
+        base = [line for line, at in zip(lines, stamps, strict=True) if at is None or at < cutoff]
+        new = [
+            line for line, at in zip(lines, stamps, strict=True) if at is not None and at >= cutoff
+        ]
+        (into / "events" / "part-base.jsonl").write_text("\n".join(base) + "\n")
+        (day / "part-zday.jsonl").write_text("\n".join(new) + "\n")
+        return len(base), len(new)
+    sys.exit(f"--incremental splits Parquet or JSONL events, not {sorted(suffixes)}")
+
+
+def compare_marts(built: Path, reference: Path) -> dict[str, int]:
+    """Rows of each mart in one warehouse and not the other (both ways, multiset), run
+    columns (RUN_COLUMNS) left out: an empty result means equal."""
+    con = duckdb.connect()
+    con.execute(f"attach '{built}' as built (read_only)")
+    con.execute(f"attach '{reference}' as reference (read_only)")
+    tables = con.execute(
+        "select table_schema, table_name, list(column_name order by ordinal_position) "
+        "from duckdb_columns() where database_name = 'built' and schema_name = 'marts' "
+        "group by all order by all"
+    ).fetchall()
+    differences = {}
+    for schema, table, columns in tables:
+        keep = ", ".join(f'"{column}"' for column in columns if not RUN_COLUMNS.search(column))
+        name = f'"{schema}"."{table}"'
+        try:
+            (count,) = con.execute(
+                f"select (select count(*) from (select {keep} from built.{name} except all "
+                f"select {keep} from reference.{name})) + (select count(*) from (select {keep} "
+                f"from reference.{name} except all select {keep} from built.{name}))"
+            ).fetchone()
+        except duckdb.Error as error:
+            differences[f"{schema}.{table}"] = -1
+            print(f"  {schema}.{table}: not compared ({error})")
+            continue
+        if count:
+            differences[f"{schema}.{table}"] = int(count)
+    con.close()
+    return differences
+
+
+def incremental(raw_dir: Path, work: Path, full: dict[str, Any]) -> dict[str, Any]:
+    """A full run without the newest ~1% of events, then a run with them added; the
+    second run's time against the first's, and its marts against the full run's."""
+    inc_raw, day = work / "incremental" / "raw", work / "incremental" / "day"
+    inc_work = work / "incremental" / "run"
+    kept, held = split_events(raw_dir, inc_raw, day)
+    print(f"\nincremental: {kept:,} events first, then a batch of {held:,} ...")
+    first = run_cdp(inc_raw, inc_work)
+    for path in day.iterdir():
+        shutil.move(path, inc_raw / "events" / path.name)
+    second = run_cdp(inc_raw, inc_work, fresh=False)
+    differences = compare_marts(inc_work / "cdp.duckdb", work / "cdp.duckdb")
+    result = {
+        "events_first": kept,
+        "events_batch": held,
+        "first_wall_s": first["wall_s"],
+        "batch_wall_s": second["wall_s"],
+        "batch_over_first": second["wall_s"] / first["wall_s"],
+        "batch_over_full": second["wall_s"] / full["wall_s"],
+        "marts_differing_from_full_run": differences,
+        "load_after": second["load_after"],
+    }
+    print(
+        f"  first run {first['wall_s']:.1f} s, the batch's run {second['wall_s']:.1f} s: "
+        f"{result['batch_over_first']:.2f}x the first, {result['batch_over_full']:.2f}x "
+        "the full run"
+    )
+    if differences:
+        print(f"  NOT equal to the full run: rows differing per mart {differences}")
+    else:
+        print("  every mart equals the full run's (run columns aside)")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--persons", type=int, default=300)
@@ -236,6 +380,11 @@ def main() -> None:
     parser.add_argument("--format", default="parquet", choices=["parquet", "csv", "jsonl"])
     parser.add_argument("--work", type=Path, help="warehouse and results [/tmp/cdp-bench/...]")
     parser.add_argument("--top", type=int, default=12, help="steps and models to list")
+    parser.add_argument(
+        "--incremental",
+        action="store_true",
+        help="also: a run without the newest ~1%% of events, then one with them added",
+    )
     args = parser.parse_args()
 
     raw_dir = (args.raw_dir or Path(f"/tmp/cdp-bench/raw-{args.persons}-{args.format}")).resolve()
@@ -296,6 +445,9 @@ def main() -> None:
             f"ingestion: {ingestion:.2f} s ({INGESTION_STEP}) vs plain read "
             f"{figures['plain_read_s']:.2f} s: {figures['ingestion_over_plain']:.2f}x"
         )
+    if args.incremental:
+        figures["incremental"] = incremental(raw_dir, work, figures)
+        (work / "pipeline.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(f"\nfigures: {work / 'pipeline.json'}")
 
 
