@@ -249,16 +249,19 @@ NEW_BATCH_SHARE = 0.01
 
 
 def split_events(raw_dir: Path, into: Path, day: Path) -> tuple[int, int]:
-    """A copy of raw_dir in `into` (links) whose events lack the newest ~1% (by
+    """A copy of raw_dir in `into` whose events lack the newest ~1% (by
     `timestamp`), which go to `day` (one file, added to `into/events/` later). Returns
     (events kept, events held back). Parquet and JSONL event files."""
     shutil.rmtree(into, ignore_errors=True)
     shutil.rmtree(day, ignore_errors=True)
     into.mkdir(parents=True)
     day.mkdir(parents=True)
+    # Copies: ingestion refuses symlinks that lead out of the raw folder.
     for entry in raw_dir.iterdir():
-        if entry.name != "events":
-            (into / entry.name).symlink_to(entry.resolve())
+        if entry.is_dir() and entry.name != "events":
+            shutil.copytree(entry, into / entry.name)
+        elif entry.is_file():
+            shutil.copy2(entry, into / entry.name)
     files = sorted(path for path in (raw_dir / "events").rglob("*") if path.is_file())
     (into / "events").mkdir()
     suffixes = {path.suffix for path in files}
