@@ -318,7 +318,7 @@ def compare_marts(built: Path, reference: Path) -> dict[str, int]:
     con.execute(f"attach '{built}' as built (read_only)")
     con.execute(f"attach '{reference}' as reference (read_only)")
     tables = con.execute(
-        "select table_schema, table_name, list(column_name order by ordinal_position) "
+        "select schema_name, table_name, list(column_name order by column_index) "
         "from duckdb_columns() where database_name = 'built' and schema_name = 'marts' "
         "group by all order by all"
     ).fetchall()
@@ -353,6 +353,7 @@ def incremental(raw_dir: Path, work: Path, full: dict[str, Any]) -> dict[str, An
     for path in day.iterdir():
         shutil.move(path, inc_raw / "events" / path.name)
     second = run_cdp(inc_raw, inc_work, fresh=False)
+    print(f"  first run {first['wall_s']:.1f} s, the batch's run {second['wall_s']:.1f} s")
     differences = compare_marts(inc_work / "cdp.duckdb", work / "cdp.duckdb")
     result = {
         "events_first": kept,
