@@ -39,6 +39,12 @@ def main() -> None:
     "[env CDP_RAW_SCHEMA; default: raw].",
 )
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option(
+    "--unit-tests",
+    is_flag=True,
+    help="Also run dbt's unit tests (the model code on fixed fixtures; the check runs them, "
+    "a production run leaves them out).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Stream the Dagster event log (INFO).")
 @click.option(
     "--lock-timeout",
@@ -65,6 +71,7 @@ def run(
     exports_dir: Path | None,
     raw_schema: str | None,
     full_refresh: bool,
+    unit_tests: bool,
     verbose: bool,
     summary_json: Path | None,
     lock_timeout: float | None,
@@ -72,6 +79,7 @@ def run(
 ) -> None:
     """Materialise the whole asset graph (ingestion -> dbt -> activation) in-process."""
     from orchestration.activation.segment_files import SegmentDefinitionError
+    from orchestration.environment import export_settings
     from orchestration.pipeline import run_pipeline
     from orchestration.run_lock import RunLockTimeout, run_lock
 
@@ -85,6 +93,9 @@ def run(
     try:
         # The lock first (run_lock.py): a run that has to wait, or give up, parses nothing.
         with run_lock(settings.warehouse, timeout=settings.lock_timeout):
+            # The run's settings first: the segments' parse is then the run's parse
+            # (environment.py skips a second one when nothing changed).
+            export_settings(settings)
             _compile_segments(quiet=True)
             _check_segment_names(confirm_mass_change, "--confirm-mass-change")
             summary = run_pipeline(
@@ -92,6 +103,7 @@ def run(
                 full_refresh=full_refresh,
                 log_level="INFO" if verbose else "WARNING",
                 confirm_mass_change=confirm_mass_change,
+                unit_tests=unit_tests,
             )
     except SegmentDefinitionError as error:
         # Checked before anything runs: nothing was loaded or built.

@@ -207,13 +207,16 @@ def run_pipeline(
     log_level: str = "WARNING",
     selection: dg.AssetSelection | None = None,
     confirm_mass_change: Sequence[str] = (),
+    unit_tests: bool = False,
 ) -> RunSummary:
     """Materialise the whole graph into `settings.warehouse` and summarise the run.
 
     `selection` runs only those assets (and their checks) of the same job, as "Materialize
     selected" in the UI does: the tests build what they assert on, nothing more.
     `confirm_mass_change`: segments whose held mass change the exports may sync (the
-    export assets' run config, `cdp run --confirm-mass-change`)."""
+    export assets' run config, `cdp run --confirm-mass-change`).
+    `unit_tests`: the dbt steps run dbt's unit tests too (`cdp run --unit-tests`); they
+    test the model code, not the data, so a production run leaves them to the check."""
     prepare_process(settings)
     from orchestration.definitions import build_definitions
 
@@ -234,7 +237,10 @@ def run_pipeline(
         steps = tuple(step for step in DBT_STEPS if step in ops)
         exports = [key for key in exports if key in keys]
     run_config: dict[str, Any] = {
-        "ops": {step: {"config": {"full_refresh": full_refresh}} for step in steps},
+        "ops": {
+            step: {"config": {"full_refresh": full_refresh, "unit_tests": unit_tests}}
+            for step in steps
+        },
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
     if confirm_mass_change:

@@ -28,8 +28,6 @@ SEEDS = PROJECT_ROOT / "seeds"
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 # What dbt writes into the project: not an input of the parse.
 _DBT_OUTPUTS = {"target", "logs", "dbt_packages", "dbt_internal_packages"}
-# dbt's own variable for `--exclude-resource-type` (the dbt subprocess inherits it).
-EXCLUDE_RESOURCE_TYPES = "DBT_EXCLUDE_RESOURCE_TYPES"
 
 
 def dbt_inputs_changed_since(moment: float) -> list[Path]:
@@ -137,8 +135,9 @@ def build_warehouse(
     or only the assets of `selection` (with their checks).
 
     dbt's unit tests check the model code on fixed fixtures and give the same result on
-    any data: they run in the session's demo build (as `cdp run` runs them) and are left
-    out of these builds unless `unit_tests` asks for them. Every data test still runs."""
+    any data: tests/test_dbt_unit_tests.py runs them on the demo build, and they are left
+    out of these builds (as out of `cdp run`) unless `unit_tests` asks for them. Every
+    data test still runs."""
     settings = Settings.from_env({}).with_overrides(
         raw_dir=raw_dir,
         warehouse=target / "cdp.duckdb",
@@ -147,16 +146,12 @@ def build_warehouse(
         data_docs_dir=target / "data_docs",
         **overrides,
     )
-    saved = os.environ.get(EXCLUDE_RESOURCE_TYPES)
-    if not unit_tests:
-        os.environ[EXCLUDE_RESOURCE_TYPES] = "unit_test"
-    try:
-        return run_pipeline(settings, instance=dg.DagsterInstance.ephemeral(), selection=selection)
-    finally:
-        if saved is None:
-            os.environ.pop(EXCLUDE_RESOURCE_TYPES, None)
-        else:
-            os.environ[EXCLUDE_RESOURCE_TYPES] = saved
+    return run_pipeline(
+        settings,
+        instance=dg.DagsterInstance.ephemeral(),
+        selection=selection,
+        unit_tests=unit_tests,
+    )
 
 
 # Subsets of the job for tests that assert on the early layers only (build_warehouse's

@@ -27,6 +27,9 @@ class DbtBuildConfig(dg.Config):
 
     full_refresh: bool = False
     fail_fast: bool = False
+    # dbt's unit tests test the model code, not the data: the check runs them
+    # (dbt_args.py); a run from the launchpad may ask for them too.
+    unit_tests: bool = False
 
 
 def _build(
@@ -36,12 +39,13 @@ def _build(
     settings: SettingsResource,
     config: DbtBuildConfig,
 ) -> Iterator[Any]:
-    # dbt's unit tests run against the contract's own raw schema (file ingestion, as in
-    # CI); raw tables landed by an EL tool cannot host their fixtures (dbt_args.py).
+    # dbt's unit tests run only when asked, and only against the contract's own raw schema
+    # (file ingestion): raw tables landed by an EL tool cannot host their fixtures
+    # (dbt_args.py).
     args = dbt_build_args(
         full_refresh=config.full_refresh,
         fail_fast=config.fail_fast,
-        unit_tests=settings.settings.ingests_files,
+        unit_tests=config.unit_tests and settings.settings.ingests_files,
     )
     # dbt runs in its own process: it needs the metastore this process's JVM holds.
     warehouse.release()

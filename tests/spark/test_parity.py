@@ -78,7 +78,8 @@ def spark_run(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Pa
     env = check.user_shell_env(os.environ, base / "dagster_home")
     env["CDP_TARGET"] = "spark"
     completed = subprocess.run(
-        [str(VENV_BIN / "cdp"), *check.demo_run_args(build_dir)],
+        # --unit-tests: dbt's unit tests on Spark run here (on DuckDB: test_dbt_unit_tests.py).
+        [str(VENV_BIN / "cdp"), *check.demo_run_args(build_dir), "--unit-tests"],
         env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,

@@ -41,12 +41,14 @@ def test_as_of_without_offset_is_utc_and_offsets_are_converted():
     assert parse_as_of("") is None
 
 
-def test_dbt_build_args_default_is_a_plain_build():
-    assert dbt_build_args() == ["build"]
+def test_dbt_build_args_default_is_a_build_without_unit_tests():
+    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test"]
 
 
 def test_dbt_build_args_full_refresh_fail_fast_and_sorted_vars():
-    assert dbt_build_args(full_refresh=True, fail_fast=True, dbt_vars={"b": 1, "a": "x"}) == [
+    assert dbt_build_args(
+        full_refresh=True, fail_fast=True, dbt_vars={"b": 1, "a": "x"}, unit_tests=True
+    ) == [
         "build",
         "--full-refresh",
         "--fail-fast",
@@ -110,9 +112,27 @@ def test_a_failed_step_shows_its_error_without_class_name_colours_or_blank_lines
     assert failure_text("step", "events: no such column") == "step: events: no such column"
 
 
-def test_dbt_build_args_can_leave_unit_tests_out():
-    assert dbt_build_args(unit_tests=False) == [
-        "build",
-        "--exclude-resource-type",
-        "unit_test",
-    ]
+def test_dbt_build_args_run_the_unit_tests_only_when_asked():
+    assert dbt_build_args(unit_tests=True) == ["build"]
+    assert dbt_build_args(unit_tests=False) == dbt_build_args()
+
+
+def test_manifest_inputs_change_with_the_profile_variables_and_a_touched_dbt_file(tmp_path):
+    import os
+
+    from orchestration.environment import manifest_inputs
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    environ = {"CDP_WAREHOUSE": str(tmp_path / "a.duckdb"), "HOME": "/somewhere"}
+    same = manifest_inputs(environ)
+    assert manifest_inputs({**environ, "HOME": "/elsewhere"}) == same
+    assert manifest_inputs({**environ, "CDP_WAREHOUSE": str(tmp_path / "b.duckdb")}) != same
+    assert manifest_inputs({**environ, "DBT_PARTIAL_PARSE": "false"}) != same
+    project_file = DBT_PROJECT_DIR / "dbt_project.yml"
+    stat = project_file.stat()
+    try:
+        os.utime(project_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+        assert manifest_inputs(environ) != same
+    finally:
+        os.utime(project_file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert manifest_inputs(environ) == same
