@@ -9,8 +9,11 @@ settings and the training records.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +119,26 @@ def train_and_score(
 ) -> ScoredPairs:
     """Train on `records` (one row per candidate) and score every blocked pair whose
     match probability is at least `threshold`."""
+    # Splink narrates every EM iteration on its logger; the run's log wants the outcome
+    # (the trained m and u are in the asset metadata), so only its errors pass.
+    with _quiet_splink():
+        return _train_and_score(records, db_api, threshold=threshold, seed=seed)
+
+
+@contextlib.contextmanager
+def _quiet_splink() -> Iterator[None]:
+    logger = logging.getLogger("splink")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _train_and_score(
+    records: pd.DataFrame, db_api: Any, *, threshold: float, seed: int
+) -> ScoredPairs:
     from splink import Linker, block_on
 
     linker = Linker(records, settings(), db_api=db_api)
