@@ -161,3 +161,15 @@ def test_pairs_are_written_back_and_the_model_saved_by_version(scored, tmp_path)
     assert all(
         p["m"] is not None and p["u"] is not None for p in metadata["parameters"].value.values()
     )
+
+
+def test_an_engine_without_splink_writes_an_empty_pairs_table_of_the_same_columns(tmp_path):
+    """Spark has no Splink backend wired yet: the asset writes no pairs, and the dbt
+    models that read the source still find every column."""
+    from orchestration.assets.identity_matching import PAIRS_RELATION, PAIRS_SCHEMA, write_pairs
+
+    with DuckDBWarehouse.open(tmp_path / "w.duckdb") as warehouse:
+        write_pairs(warehouse, None)
+        written = warehouse.read_arrow(PAIRS_RELATION)
+    assert written.num_rows == 0
+    assert written.schema.names == PAIRS_SCHEMA.names
