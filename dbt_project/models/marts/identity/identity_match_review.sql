@@ -3,8 +3,8 @@
 -- cdp_identity_match_threshold), with both records side by side, the match probability,
 -- the per-comparison weights (why the model scored it so), the persons the two records
 -- belong to now and the reviewer's decision so far. A reviewer adds `accept` or `reject`
--- to the seed identity_match_decisions; the next run honours it. A pair with an erased
--- record is not listed (its record is not in identity_map).
+-- to the seed identity_match_decisions; the next run honours it. A pair with a record
+-- that holds an erased identifier (its own id, e-mail or phone) is not listed.
 with
 
 pairs as (
@@ -17,6 +17,32 @@ candidates as (
 
 identity as (
     select * from {{ ref('identity_map') }}
+),
+
+erasures as (
+    select * from {{ ref('int_identity_erasures') }}
+),
+
+visible_candidates as (
+    -- Right to erasure: a record is shown only when none of its identifiers was erased.
+    select candidates.*
+    from candidates
+    left join erasures as erased_record
+        on
+            candidates.record_identifier_type = erased_record.identifier_type
+            and candidates.record_identifier_value = erased_record.identifier_value
+    left join erasures as erased_email
+        on
+            erased_email.identifier_type = 'email'
+            and candidates.email = erased_email.identifier_value
+    left join erasures as erased_phone
+        on
+            erased_phone.identifier_type = 'phone'
+            and candidates.phone = erased_phone.identifier_value
+    where
+        erased_record.identifier_value is null
+        and erased_email.identifier_value is null
+        and erased_phone.identifier_value is null
 ),
 
 grey_band as (
@@ -67,9 +93,9 @@ review as (
         end as review_status,
         left_person.person_id = right_person.person_id as is_same_person
     from grey_band
-    inner join candidates as left_record
+    inner join visible_candidates as left_record
         on grey_band.match_record_id_l = left_record.match_record_id
-    inner join candidates as right_record
+    inner join visible_candidates as right_record
         on grey_band.match_record_id_r = right_record.match_record_id
     inner join identity as left_person
         on
