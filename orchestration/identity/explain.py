@@ -57,7 +57,12 @@ class Explanation:
     blocked: list[tuple] = field(default_factory=list)
 
     def path_to(self, target: Node) -> list[Link] | None:
-        return shortest_path(self.asked, target, self.links)
+        """The rules' path when there is one (a probabilistic match only where no rule
+        links the two), else the shortest path through every link."""
+        deterministic = [link for link in self.links if not link.is_probabilistic]
+        return shortest_path(self.asked, target, deterministic) or shortest_path(
+            self.asked, target, self.links
+        )
 
 
 def parse_identifier(text: str, default_country: str = "US") -> Node:
@@ -253,7 +258,7 @@ def _step(link: Link) -> str:
     probability and match weight."""
     if link.is_probabilistic:
         return (
-            f"{link.rule}, tier {link.tier}, p={link.match_probability:.4f}, "
+            f"{link.rule}, tier {link.tier}, p={link.match_probability:.6g}, "
             f"weight {link.match_weight:+.2f}"
         )
     return f"{link.rule}, tier {link.tier}, x{link.evidence}"
@@ -264,7 +269,7 @@ def waterfall(link: Link) -> list[str]:
     the running total, and the match weight with its probability."""
     lines = [
         f"  {link.left[0]}:{link.left[1]} -- {link.right[0]}:{link.right[1]}  "
-        f"(p={link.match_probability:.4f})",
+        f"(p={link.match_probability:.6g})",
         f"    {'prior':<20} {link.prior_weight:+7.2f}  total {link.prior_weight:+7.2f}",
     ]
     total = link.prior_weight
@@ -273,7 +278,7 @@ def waterfall(link: Link) -> list[str]:
         lines.append(f"    {name:<20} {weight:+7.2f}  total {total:+7.2f}")
     lines.append(
         f"    {'match weight':<20} {link.match_weight:+7.2f}  "
-        f"-> probability {link.match_probability:.4f}"
+        f"-> probability {link.match_probability:.6g}"
     )
     return lines
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.identity.explain import explain, parse_identifier, render
+from orchestration.identity.explain import Explanation, Link, explain, parse_identifier, render
 from orchestration.identity_matching import COMPARISONS
 from orchestration.warehouse.duckdb_warehouse import DuckDBWarehouse
 
@@ -93,3 +93,24 @@ def test_explain_shows_the_waterfall_of_a_probabilistic_link_from_prior_to_match
     assert "prior                  -6.00  total   -6.00" in text
     assert "first_name             +3.50  total   -2.50" in text
     assert "match weight           +8.75  -> probability 0.9995" in text
+
+
+def test_the_path_takes_the_rules_links_where_they_connect_and_the_match_only_where_not():
+    contact, email, customer, other = (
+        ("contact_id", "k1"),
+        ("email", "jon@work.io"),
+        ("customer_id", "c7"),
+        ("customer_id", "c8"),
+    )
+    links = [
+        Link(contact, customer, "probabilistic", 4, 1, None, 0.9999, 13.0),
+        Link(contact, email, "crm_contact_email", 1, 1, SEEN),
+        Link(customer, email, "shop_customer_email", 1, 1, SEEN),
+        Link(contact, other, "probabilistic", 4, 1, None, 0.9999, 13.0),
+    ]
+    explanation = Explanation(asked=contact, person_id="p_1", links=links)
+    assert [link.rule for link in explanation.path_to(customer)] == [
+        "crm_contact_email",
+        "shop_customer_email",
+    ]
+    assert [link.rule for link in explanation.path_to(other)] == ["probabilistic"]
