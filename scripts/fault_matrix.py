@@ -422,13 +422,24 @@ def run_point(
     url = receiver.url(slug) if receiver else None
     killed = cdp_run(wh, wh.parent / "exports", raw_dir, point, url)
     again = cdp_run(wh, wh.parent / "exports", raw_dir, None, url)
+    seconds = time.monotonic() - started
+    rcs = {"point": point, "killed": killed, "again": again, "s": seconds}
+    (wh.parent / "rc.json").write_text(json.dumps(rcs))
+    return judge(point, wh, reference, expected)
+
+
+def judge(point: str, wh: Path, reference: Path, expected: Deliveries) -> Outcome:
+    """The outcome of a point from what its runs left in `wh.parent` (rc.json, the
+    warehouse, the exports, webhook.jsonl): also `--recheck` of an earlier matrix."""
+    rcs = json.loads((wh.parent / "rc.json").read_text())
+    killed, again = rcs["killed"], rcs["again"]
     marts: list[str] = [] if again == 0 else [f"re-run rc {again}"]
     delivery: list[str] = []
     serving: list[str] = []
     resent = 0
     if again == 0:
         marts = compare(reference, wh)
-        got = deliveries(wh.parent / "exports", receiver.received(slug) if receiver else [])
+        got = deliveries(wh.parent / "exports", kept_requests(wh.parent))
         delivery, resent = exactly_once(expected, got), got.resent
         serving = serving_ok(wh)
     return Outcome(
@@ -438,8 +449,25 @@ def run_point(
         delivery,
         serving,
         resent,
-        time.monotonic() - started,
+        rcs["s"],
     )
+
+
+def kept_requests(folder: Path) -> list[dict[str, Any]]:
+    kept = folder / "webhook.jsonl"
+    return [json.loads(line) for line in kept.read_text().splitlines()] if kept.exists() else []
+
+
+def recheck(work: Path) -> list[Outcome]:
+    """Judge again every point an earlier matrix left in `work` (after changing a rule)."""
+    reference = work / "reference" / "cdp.duckdb"
+    expected = deliveries(reference.parent / "exports", kept_requests(reference.parent))
+    outcomes = []
+    for rc in sorted(work.glob("*/rc.json")):
+        point = json.loads(rc.read_text()).get("point", rc.parent.name)
+        outcomes.append(judge(point, rc.parent / "cdp.duckdb", reference, expected))
+        print(outcomes[-1].row(), flush=True)
+    return outcomes
 
 
 def matrix(
@@ -464,9 +492,7 @@ def matrix(
             seen = visits(reference, raw_dir, receiver.url("reference") if receiver else None)
             if random_n:
                 points = points + random_points(seen, random_n, seed, set(points))
-        expected = deliveries(
-            reference.parent / "exports", receiver.received("reference") if receiver else []
-        )
+        expected = deliveries(reference.parent / "exports", kept_requests(reference.parent))
         if echo:
             print(f"reference: {sum(expected.applied.values())} member changes delivered")
             print(HEADER, flush=True)
@@ -492,7 +518,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--jobs", type=int, default=1, help="points run at once")
     parser.add_argument("--work", type=Path, default=Path("/tmp/cdp-fault-matrix"))
+    parser.add_argument("--recheck", action="store_true", help="judge --work's runs again")
     options = parser.parse_args()
+    if options.recheck:
+        print(HEADER)
+        return int(not all(o.ok for o in recheck(options.work)))
     shutil.rmtree(options.work, ignore_errors=True)
     started = time.monotonic()
     points = [p for p in options.points.split(",") if p]
