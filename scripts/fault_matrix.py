@@ -224,7 +224,8 @@ def random_points(seen: list[str], n: int, seed: int, exclude: set[str]) -> list
     rng = random.Random(seed)
     counts = Counter(seen)
     names = sorted(counts)
-    pool = {f"{name}:{i}" for name in names for i in range(1, counts[name] + 1)} - exclude
+    excluded = {point if point.rpartition(":")[2].isdigit() else f"{point}:1" for point in exclude}
+    pool = {f"{name}:{i}" for name in names for i in range(1, counts[name] + 1)} - excluded
     chosen: list[str] = []
     while len(chosen) < min(n, len(pool)):
         name = rng.choice(names)

@@ -71,6 +71,8 @@ def test_random_points_are_seeded_and_distinct():
     assert first == fault_matrix.random_points(seen, 4, seed=1, exclude={"b:1"})
     assert sorted(first) == ["a:1", "a:2", "a:3", "c:1"]
     assert fault_matrix.random_points(seen, 9, seed=2, exclude=set()) != first
+    # a fixed point without its nth is its first visit
+    assert "c:1" not in fault_matrix.random_points(seen, 9, seed=3, exclude={"c"})
 
 
 def test_counting_mode_lists_the_points_reached(monkeypatch, tmp_path: Path):
