@@ -482,9 +482,9 @@ def matrix(
     echo: bool = True,
     webhook: bool = True,
 ) -> list[Outcome]:
-    """The reference run (unless given: then without the webhook, as it was built) and the
-    points, `jobs` at a time."""
-    receiver = Receiver(keep_in=work) if webhook and reference is None else None
+    """The reference run (unless given, e.g. the session's demo build: then `webhook`
+    says whether it was made with one) and the points, `jobs` at a time."""
+    receiver = Receiver(keep_in=work) if webhook else None
     try:
         if reference is None:
             reference = work / "reference" / "cdp.duckdb"
@@ -520,6 +520,9 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1, help="points run at once")
     parser.add_argument("--work", type=Path, default=Path("/tmp/cdp-fault-matrix"))
     parser.add_argument("--recheck", action="store_true", help="judge --work's runs again")
+    parser.add_argument(
+        "--reference", type=Path, help="an earlier matrix's reference/cdp.duckdb to reuse"
+    )
     options = parser.parse_args()
     if options.recheck:
         print(HEADER)
@@ -528,7 +531,13 @@ def main() -> int:
     started = time.monotonic()
     points = [p for p in options.points.split(",") if p]
     outcomes = matrix(
-        points, options.work, options.raw_dir, options.random, options.seed, options.jobs
+        points,
+        options.work,
+        options.raw_dir,
+        options.random,
+        options.seed,
+        options.jobs,
+        reference=options.reference,
     )
     failed = [o for o in outcomes if not o.ok]
     print(

@@ -36,7 +36,7 @@ def _failures(outcomes) -> list[str]:
 @pytest.mark.slow
 def test_killed_runs_resume_to_the_uninterrupted_result(demo_build, tmp_path):
     outcomes = fault_matrix.matrix(
-        SHORT, tmp_path, reference=demo_build.warehouse, jobs=len(SHORT), echo=False
+        SHORT, tmp_path, reference=demo_build.warehouse, jobs=len(SHORT), echo=False, webhook=False
     )
     assert [o.point for o in outcomes] == SHORT
     assert _failures(outcomes) == []

@@ -88,13 +88,13 @@ def test_a_full_disk_fails_clearly_keeps_the_serving_copy_and_the_next_run_succe
     with tmpfs(tmp_path / "vol", "size=600m") as folder:
         warehouse = folder / "cdp.duckdb"
         args = ("run", "--warehouse", warehouse, "--exports-dir", folder / "exports")
-        first = cdp(*args, dagster_home=tmp_path / "dagster", timeout=600)
+        first = cdp(*args, dagster_home=tmp_path / "dagster", timeout=1200)
         assert first.returncode == 0, first.stderr
         serving = folder / "serving" / "cdp.duckdb"
         before = serving.read_bytes()
         ballast = _fill(folder, leave_bytes=256 * 1024)
         # --full-refresh rebuilds every model, so this run has to write.
-        full = cdp(*args, "--full-refresh", dagster_home=tmp_path / "dagster", timeout=600)
+        full = cdp(*args, "--full-refresh", dagster_home=tmp_path / "dagster", timeout=1200)
         assert full.returncode != 0
         message = "cdp run FAILED: the disk is full (no space left on device)"
         assert message in full.stderr, full.stdout + full.stderr[-3000:]
@@ -102,7 +102,7 @@ def test_a_full_disk_fails_clearly_keeps_the_serving_copy_and_the_next_run_succe
         ballast.unlink()
         with duckdb.connect(str(warehouse)) as con:  # the warehouse still opens and answers
             assert con.execute("select count(*) from marts.customer_profiles").fetchone()[0] > 0
-        again = cdp(*args, dagster_home=tmp_path / "dagster", timeout=600)
+        again = cdp(*args, dagster_home=tmp_path / "dagster", timeout=1200)
         assert again.returncode == 0, again.stderr
         with duckdb.connect(str(serving), read_only=True) as con:
             assert con.execute("select count(*) from marts.customer_profiles").fetchone()[0] > 0
