@@ -146,6 +146,22 @@ def failure_text(step_key: str, message: str | None) -> str:
     return f"{step_key}: " + "\n".join(lines)
 
 
+def error_message(error: Any) -> str | None:
+    """A step error's message; when it is Dagster's wrapper around the op's own exception
+    (`Error occurred while executing op ...:`), the wrapped exception's first line too, so
+    the summary says what failed (a full disk: `OSError: [Errno 28] No space left on
+    device`, which `cdp run` then names once, last)."""
+    if error is None:
+        return None
+    message = error.message
+    cause = getattr(error, "cause", None)
+    if cause is not None and "Error occurred while executing" in message:
+        first = next((line for line in (cause.message or "").splitlines() if line.strip()), "")
+        if first:
+            message = f"{message.rstrip()}\n{first.strip()}"
+    return message
+
+
 def _metadata_value(value: Any) -> Any:
     return getattr(value, "value", value)
 
@@ -195,7 +211,7 @@ def summarise(result: dg.ExecuteInProcessResult, settings: Settings, seconds: fl
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
-            summary.failures.append(failure_text(event.step_key, error.message if error else None))
+            summary.failures.append(failure_text(event.step_key, error_message(error)))
     return summary
 
 

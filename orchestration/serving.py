@@ -88,6 +88,7 @@ def publish_serving_copy(
             target.parent.mkdir(parents=True, exist_ok=True)
             target_text = str(target).replace("'", "''")
             con.execute(f"copy {qualified} to '{target_text}' (format parquet)")
+            kill_point("serving.mid_copy")
     except BaseException:
         con.close()
         temporary.unlink(missing_ok=True)
@@ -98,6 +99,7 @@ def publish_serving_copy(
     temporary.replace(database)  # atomic rename
     kill_point("serving.between_swaps")
     _swap_symlink(serving_dir / "parquet", parquet_version.name)
+    kill_point("serving.after_swap")
     _remove_old_versions(serving_dir, keep=parquet_version.name)
     return report
 

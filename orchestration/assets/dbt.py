@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration import faults
 from orchestration.assets.segments import activation_reports
 from orchestration.dbt_args import dbt_build_args
 from orchestration.project import dbt_project
@@ -36,6 +37,25 @@ class DbtBuildConfig(dg.Config):
     unit_tests: bool = False
 
 
+def _node_name(event: Any) -> str:
+    """The dbt node's name of a model result (`model.cdp.seg_x` -> `seg_x`)."""
+    unique_id = getattr(event, "metadata", {}).get("unique_id")
+    text = getattr(unique_id, "value", unique_id)
+    return str(text).rsplit(".", 1)[-1] if text else str(getattr(event, "output_name", ""))
+
+
+def _killable(events: Iterator[Any]) -> Iterator[Any]:
+    """dbt's events with the kill points `dbt.after_model`, `dbt.after_test` and
+    `dbt.after.<model>` after each (orchestration/faults.py); used only when armed."""
+    for event in events:
+        yield event
+        if isinstance(event, dg.Output | dg.AssetMaterialization):
+            faults.kill_point("dbt.after_model")
+            faults.kill_point(f"dbt.after.{_node_name(event)}")
+        elif isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
+            faults.kill_point("dbt.after_test")
+
+
 def _build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
@@ -53,7 +73,8 @@ def _build(
     )
     # dbt runs in its own process: it needs the metastore this process's JVM holds.
     warehouse.release()
-    yield from dbt.cli(args, context=context).stream()
+    events = dbt.cli(args, context=context).stream()
+    yield from (_killable(events) if faults.armed() else events)
     # dbt has exited and released the DuckDB file (or the Spark metastore): read back
     # what people should see, through the Warehouse adapter.
     selected = set(context.selected_asset_keys)

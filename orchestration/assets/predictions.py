@@ -14,6 +14,7 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
+from orchestration.faults import kill_point
 from orchestration.predictions import PredictionRun, TargetResult, predict
 from orchestration.project import dbt_project
 from orchestration.reports import SUMMARY_KEY
@@ -149,8 +150,10 @@ def customer_predictions(
     with warehouse.open(read_only=True) as reader:
         features = read_features(reader).to_pandas()
     run = predict(features, seed=config.seed)
+    kill_point("predictions.before_write")
     with warehouse.open() as writer:
         write_predictions(writer, run.predictions)
+        kill_point("predictions.between_writes")
         write_models(writer, run, dt.datetime.now(dt.UTC).replace(tzinfo=None))
     for result in (run.purchase, run.churn):
         if result.trained and result.holdout_auc <= result.baseline_auc:

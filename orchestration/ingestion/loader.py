@@ -351,6 +351,7 @@ def load_file(
             result.status = "empty"  # a header only, or a Parquet file without rows
         # Last: the file counts as loaded only once its rows are in (no transaction on Spark).
         _record_file(warehouse, table, rel_path, sha, fmt, result, loaded_at)
+        kill_point("ingest.before_commit")
     loaded.add((rel_path, sha))
     return result
 

@@ -1,54 +1,84 @@
 """Crash anywhere, resume cleanly (issue 12): a real `cdp run` is SIGKILLed at a named
-kill point, run again, and compared with one uninterrupted run (scripts/fault_matrix.py).
+kill point, run again, and compared with one uninterrupted run (scripts/fault_matrix.py):
+identical marts, each member change applied once by the destinations, the serving copy
+one whole version.
 
-The short version (default suite) covers ingestion between files, a delivery whose batch
-reached the destination but was not acknowledged, and the serving-copy swap; the full
-matrix is `-m faults_long`."""
+The short version (default suite) takes the session's demo build as the uninterrupted
+run and kills two runs at once: inside a raw file's transaction, and inside dbt right
+after a segment's evaluation. The full matrix (its default points and seeded random ones,
+with a loopback webhook) is `-m faults_long`."""
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
+from orchestration.faults import kill_point
 from orchestration.settings import PROJECT_ROOT
 
 _spec = importlib.util.spec_from_file_location(
     "fault_matrix", PROJECT_ROOT / "scripts" / "fault_matrix.py"
 )
 fault_matrix = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+sys.modules["fault_matrix"] = fault_matrix  # its dataclasses look their module up
 _spec.loader.exec_module(fault_matrix)  # type: ignore[union-attr]
 
-SHORT = ["ingest.after_file:2", "deliver.after_send:1", "serving.between_swaps:1"]
+SHORT = ["ingest.before_commit:2", "dbt.after.seg_churn_risk"]
 
 
-@pytest.fixture(scope="session")
-def reference_run(tmp_path_factory) -> Path:
-    warehouse = tmp_path_factory.mktemp("fault-reference") / "cdp.duckdb"
-    assert fault_matrix.cdp_run(warehouse, warehouse.parent / "exports", None, None) == 0
-    return warehouse
+def _failures(outcomes) -> list[str]:
+    return [o.row() for o in outcomes if not o.ok]
 
 
-def _killed_and_resumed(reference: Path, point: str, tmp_path: Path) -> list[str]:
-    warehouse = tmp_path / "cdp.duckdb"
-    killed = fault_matrix.cdp_run(warehouse, tmp_path / "exports", None, point)
-    assert killed == -9, f"{point} was never reached (rc {killed})"
-    assert fault_matrix.cdp_run(warehouse, tmp_path / "exports", None, None) == 0
-    return fault_matrix.compare(reference, warehouse) + fault_matrix.serving_ok(warehouse)
-
-
-# Not in the default suite yet (issue 12 open): serving.between_swaps leaves the killed
-# run's rows in marts.segment_sizes (one row per run), which the comparison still counts.
 @pytest.mark.slow
-@pytest.mark.faults_long
-@pytest.mark.parametrize("point", SHORT)
-def test_a_killed_run_resumes_to_the_uninterrupted_result(reference_run, point, tmp_path):
-    assert _killed_and_resumed(reference_run, point, tmp_path) == []
+def test_killed_runs_resume_to_the_uninterrupted_result(demo_build, tmp_path):
+    outcomes = fault_matrix.matrix(
+        SHORT, tmp_path, reference=demo_build.warehouse, jobs=len(SHORT), echo=False, webhook=False
+    )
+    assert [o.point for o in outcomes] == SHORT
+    assert _failures(outcomes) == []
 
 
 @pytest.mark.slow
 @pytest.mark.faults_long
-@pytest.mark.parametrize("point", fault_matrix.DEFAULT_POINTS)
-def test_full_matrix(reference_run, point, tmp_path):
-    assert _killed_and_resumed(reference_run, point, tmp_path) == []
+def test_full_matrix(tmp_path):
+    outcomes = fault_matrix.matrix(
+        fault_matrix.DEFAULT_POINTS, tmp_path, random_n=4, seed=12, jobs=2, echo=True
+    )
+    assert len(outcomes) >= 30
+    assert _failures(outcomes) == []
+
+
+def test_an_unset_kill_point_is_one_environment_lookup(monkeypatch):
+    lookups = []
+
+    class Environ(dict):
+        def get(self, key, default=None):
+            lookups.append(key)
+            return super().get(key, default)
+
+    monkeypatch.setattr("orchestration.faults.os.environ", Environ())
+    kill_point("ingest.after_file")
+    assert lookups == ["CDP_FAULT_KILL"]
+
+
+def test_random_points_are_seeded_and_distinct():
+    seen = ["a", "b", "a", "c", "a"]
+    first = fault_matrix.random_points(seen, 4, seed=1, exclude={"b:1"})
+    assert first == fault_matrix.random_points(seen, 4, seed=1, exclude={"b:1"})
+    assert sorted(first) == ["a:1", "a:2", "a:3", "c:1"]
+    assert fault_matrix.random_points(seen, 9, seed=2, exclude=set()) != first
+    # a fixed point without its nth is its first visit
+    assert "c:1" not in fault_matrix.random_points(seen, 9, seed=3, exclude={"c"})
+
+
+def test_counting_mode_lists_the_points_reached(monkeypatch, tmp_path: Path):
+    log = tmp_path / "points.txt"
+    monkeypatch.setenv("CDP_FAULT_KILL", f"count:{log}")
+    kill_point("x")
+    kill_point("y")
+    kill_point("x")
+    assert log.read_text().split() == ["x", "y", "x"]

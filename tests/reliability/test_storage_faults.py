@@ -79,7 +79,8 @@ def _fill(folder: Path, leave_bytes: int) -> Path:
     return ballast
 
 
-# Not in the default suite yet (issue 12 open): checked by hand, not yet green in CI.
+# Green (2026-12-04: 1,204 s at load 12-25), but three whole runs on the tmpfs: minutes, not
+# the seconds the default suite can spend on it, so it stays with the long fault matrix.
 @pytest.mark.slow
 @pytest.mark.faults_long
 def test_a_full_disk_fails_clearly_keeps_the_serving_copy_and_the_next_run_succeeds(
@@ -88,20 +89,21 @@ def test_a_full_disk_fails_clearly_keeps_the_serving_copy_and_the_next_run_succe
     with tmpfs(tmp_path / "vol", "size=600m") as folder:
         warehouse = folder / "cdp.duckdb"
         args = ("run", "--warehouse", warehouse, "--exports-dir", folder / "exports")
-        first = cdp(*args, dagster_home=tmp_path / "dagster", timeout=600)
+        first = cdp(*args, dagster_home=tmp_path / "dagster", timeout=1200)
         assert first.returncode == 0, first.stderr
         serving = folder / "serving" / "cdp.duckdb"
         before = serving.read_bytes()
         ballast = _fill(folder, leave_bytes=256 * 1024)
         # --full-refresh rebuilds every model, so this run has to write.
-        full = cdp(*args, "--full-refresh", dagster_home=tmp_path / "dagster", timeout=600)
+        full = cdp(*args, "--full-refresh", dagster_home=tmp_path / "dagster", timeout=1200)
         assert full.returncode != 0
-        assert "cdp run FAILED: the disk is full (no space left on device)" in full.stderr
+        message = "cdp run FAILED: the disk is full (no space left on device)"
+        assert message in full.stderr, full.stdout + full.stderr[-3000:]
         assert serving.read_bytes() == before  # the previous serving copy, untouched
         ballast.unlink()
         with duckdb.connect(str(warehouse)) as con:  # the warehouse still opens and answers
             assert con.execute("select count(*) from marts.customer_profiles").fetchone()[0] > 0
-        again = cdp(*args, dagster_home=tmp_path / "dagster", timeout=600)
+        again = cdp(*args, dagster_home=tmp_path / "dagster", timeout=1200)
         assert again.returncode == 0, again.stderr
         with duckdb.connect(str(serving), read_only=True) as con:
             assert con.execute("select count(*) from marts.customer_profiles").fetchone()[0] > 0

@@ -136,3 +136,25 @@ def test_manifest_inputs_change_with_the_profile_variables_and_a_touched_dbt_fil
     finally:
         os.utime(project_file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert manifest_inputs(environ) == same
+
+
+def test_a_wrapped_op_error_names_the_exception_it_wraps():
+    from dagster._utils.error import SerializableErrorInfo
+
+    from orchestration.pipeline import error_message
+
+    cause = SerializableErrorInfo("OSError: [Errno 28] No space left on device\n", [], "OSError")
+    wrapped = SerializableErrorInfo(
+        "dagster._core.errors.DagsterExecutionStepExecutionError: Error occurred while "
+        'executing op "gx_raw__latest_load":\n',
+        [],
+        "DagsterExecutionStepExecutionError",
+        cause,
+    )
+    assert failure_text("gx", error_message(wrapped)).splitlines() == [
+        'gx: Error occurred while executing op "gx_raw__latest_load":',
+        "OSError: [Errno 28] No space left on device",
+    ]
+    plain = SerializableErrorInfo("events: no such column", [], "Failure", cause)
+    assert error_message(plain) == "events: no such column"
+    assert error_message(None) is None

@@ -38,6 +38,7 @@ from orchestration.activation.destinations.base import (
     StrictOptions,
     register,
 )
+from orchestration.faults import kill_point
 
 FileFormat = Literal["csv", "parquet"]
 KEY_CHARS = 12  # of the idempotency key, in file names
@@ -59,6 +60,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+    kill_point("file.before_rename")
     temporary.replace(path)
 
 

@@ -190,6 +190,7 @@ def sync_segment(
     planned = plan_batches(destination, segment, changes, resend, run.run_id)
     with store.transaction(sync_store):
         store.insert_outbox(sync_store, planned, datetime.now(UTC))
+    kill_point("deliver.after_plan")
 
     # 4. Deliver batch by batch; the state advances per acknowledged batch.
     work = delivery_order([*resend, *planned])
@@ -212,6 +213,7 @@ def sync_segment(
             store.record_failed_attempt(sync_store, batch.idempotency_key, str(error))
             continue
         _apply_ack(sync_store, item, members, run)
+        kill_point("deliver.after_ack")
         name = COUNTED_AS[batch.operation]
         setattr(result, name, getattr(result, name) + len(item.rows))
     # Rows of non-members whose keys are all carried by members need no removal.
