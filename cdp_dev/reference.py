@@ -22,8 +22,6 @@ Rules (docs/identity.md explains why):
    a phone joins them into one person; a tablet seen with two customers is a group
    over the limit, so it merges neither and stays a person of its own (with its
    device). Strong evidence always decides first.
-   Probabilistic matches (tier 4: two records the Splink model matched, linking their
-   own strong identifiers) come after every deterministic link, under the same limits.
 3. A person is named after its founder: the identifier seen first (ties: strong types
    first, then the value), so a person's id only changes when its cluster does.
 """
@@ -233,9 +231,8 @@ def resolve(
     ordered = sorted(all_nodes)
     for node in ordered:
         clusters.add(node)
-    # Tier 4: probabilistic matches between strong identifiers, after every rule's link.
-    for tier in (1, 2, 3, 4):
-        if tier != 3:
+    for tier in (1, 2, 3):
+        if tier < 3:
             tier_edges = [
                 edge
                 for edge in edge_list

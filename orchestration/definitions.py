@@ -9,9 +9,8 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.activation import segment_files
 from orchestration.activation.model import Refresh
-from orchestration.assets.dbt import cdp_dbt_identity, cdp_dbt_models, cdp_dbt_profiles
+from orchestration.assets.dbt import cdp_dbt_models, cdp_dbt_profiles
 from orchestration.assets.exports import build_activation_definitions
-from orchestration.assets.identity_matching import identity_match_pairs
 from orchestration.assets.ingestion import raw_tables
 from orchestration.assets.predictions import customer_predictions
 from orchestration.assets.segments import segment_key
@@ -40,16 +39,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # dbt model (asset segments/<name>) in the dbt step after the profiles.
     segments = segment_files.load_segment_definitions(segment_files.SEGMENTS_DIR)
     hourly = any(segment.refresh == Refresh.HOURLY for segment in segments)
-    # The graph's Python steps sit between dbt steps: the Splink scoring of the match
-    # candidates (read back by the identity solve), then the predictions (assets/dbt.py).
-    assets = [
-        *ingestion,
-        cdp_dbt_models,
-        identity_match_pairs,
-        cdp_dbt_identity,
-        customer_predictions,
-        cdp_dbt_profiles,
-    ]
+    assets = [*ingestion, cdp_dbt_models, customer_predictions, cdp_dbt_profiles]
     # Last: the read-only copy for BI, once every mart of the run (segments too) is built.
     segment_keys = [segment_key(segment.name) for segment in segments]
     assets.append(build_serving_asset([*served_keys(assets), *segment_keys]))

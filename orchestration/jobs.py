@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from orchestration.assets.identity_matching import PAIRS_KEY
 from orchestration.assets.predictions import PREDICTIONS_KEY
 from orchestration.assets.segments import HOURLY_SEGMENTS
 
@@ -25,11 +24,11 @@ def hourly_segments_selection() -> dg.AssetSelection:
     (identity) and rolled into the profiles (consent included: a withdrawal counts within
     the hour), and "now" (int_as_of) has to move, or "in the last 4 hours" never changes.
     Downstream: the exports and syncs of those segments, or a fresh audience reaches no
-    one. Left out: the predictive model and the probabilistic matching model (both
-    retrained daily; the hourly run keeps the last predictions and scored pairs).
+    one. Left out: the predictive model (retrained daily; the hourly profiles keep the
+    last predictions).
     """
     return (HOURLY_SEGMENTS.upstream() | HOURLY_SEGMENTS.downstream()) - dg.AssetSelection.assets(
-        PREDICTIONS_KEY, PAIRS_KEY
+        PREDICTIONS_KEY
     )
 
 

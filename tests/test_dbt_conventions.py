@@ -98,7 +98,6 @@ def test_every_source_table_of_the_contract_is_declared(manifest):
     declared = {
         source["name"]
         for source in manifest["sources"].values()
-        if source["package_name"] == "cdp"
-        and source["source_name"] not in {"ingestion", "ml", "identity_matching"}
+        if source["package_name"] == "cdp" and source["source_name"] not in {"ingestion", "ml"}
     }
     assert declared == set(load_contract().tables)

@@ -1,10 +1,7 @@
 """The dbt project as Dagster assets; dbt tests become asset checks.
 
-Three dbt steps, because two Python assets sit in the middle of the graph: the models
-up to the probabilistic matching candidates (`int_identity_match_candidates`), then
-`identity/match_pairs` (Splink, assets/identity_matching.py), then the models that read
-the scored pairs up to the facts (`source:identity_matching+`: the identity graph and what
-follows), then `marts/customer_predictions` (scikit-learn, assets/predictions.py), then
+Two dbt steps, because a Python asset sits in the middle of the graph: the models up to
+the facts, then `marts/customer_predictions` (scikit-learn, assets/predictions.py), then
 the models that read it (`source:ml+`: customer_profiles and what follows, the segment
 models, the audience payloads and their blocking violation test among them).
 """
@@ -23,7 +20,6 @@ from orchestration.reports import model_reports
 from orchestration.resources import SettingsResource, WarehouseResource
 from orchestration.translator import CdpDbtTranslator
 
-AFTER_MATCHING = "source:identity_matching+"
 AFTER_PYTHON_ASSETS = "source:ml+"
 
 
@@ -87,27 +83,9 @@ def _build(
     project=dbt_project,
     dagster_dbt_translator=CdpDbtTranslator(),
     name="cdp_dbt_models",
-    exclude=f"{AFTER_MATCHING} {AFTER_PYTHON_ASSETS}",
-)
-def cdp_dbt_models(
-    context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
-    warehouse: WarehouseResource,
-    settings: SettingsResource,
-    config: DbtBuildConfig,
-) -> Iterator[Any]:
-    yield from _build(context, dbt, warehouse, settings, config)
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=CdpDbtTranslator(),
-    name="cdp_dbt_identity",
-    select=AFTER_MATCHING,
     exclude=AFTER_PYTHON_ASSETS,
 )
-def cdp_dbt_identity(
+def cdp_dbt_models(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
@@ -134,4 +112,4 @@ def cdp_dbt_profiles(
     yield from _build(context, dbt, warehouse, settings, config)
 
 
-DBT_STEPS = ("cdp_dbt_models", "cdp_dbt_identity", "cdp_dbt_profiles")
+DBT_STEPS = ("cdp_dbt_models", "cdp_dbt_profiles")

@@ -1,12 +1,13 @@
 """`identity.match_pairs`: Splink-scored candidate pairs (issue 10, see identity_matching.py).
 
 Reads `int_identity_match_candidates` whole, trains and scores (`train_and_score`) on
-the warehouse's own engine, and writes the pairs back for dbt to read as the source
-`identity_matching.match_pairs` (the probabilistic links and the review mart read it);
-the model's JSON is saved as `<warehouse dir>/identity_models/identity_match_model_<version>.json`
-and its parameters go to the asset metadata. An engine without a Splink backend (Spark,
-for now) writes an empty table: the graph builds, with deterministic links only.
+the warehouse's own engine, and writes the pairs back for dbt to read as a source; the
+model's JSON is saved as `<artefact_dir>/identity_match_model_<version>.json` and its
+parameters go to the asset metadata. Not yet registered in the Definitions (the dbt
+source and the probabilistic edge tier that read it are the next step of issue 10).
 """
+
+from __future__ import annotations
 
 import json
 from pathlib import Path
@@ -15,27 +16,17 @@ import dagster as dg
 import pyarrow as pa
 
 from orchestration.assets.predictions import dbt_relation
-from orchestration.identity_matching import (
-    PAIR_COLUMNS,
-    WEIGHT_COLUMNS,
-    ScoredPairs,
-    train_and_score,
-)
-from orchestration.reports import SUMMARY_KEY
-from orchestration.resources import WarehouseResource
+from orchestration.identity_matching import PAIR_COLUMNS, ScoredPairs, train_and_score
 from orchestration.warehouse import Warehouse
 
 CANDIDATES_MODEL = "int_identity_match_candidates"
 PAIRS_RELATION = "identity.match_pairs"
-PAIRS_KEY = dg.AssetKey(["identity", "match_pairs"])
-CANDIDATES_KEY = dg.AssetKey(["intermediate", CANDIDATES_MODEL])
 PAIRS_SCHEMA = pa.schema(
     [
         ("match_record_id_l", pa.string()),
         ("match_record_id_r", pa.string()),
         ("match_probability", pa.float64()),
         ("match_weight", pa.float64()),
-        *((column, pa.float64()) for column in WEIGHT_COLUMNS),
         ("model_version", pa.string()),
     ]
 )
@@ -47,15 +38,11 @@ def score(warehouse: Warehouse, relation: str | None = None) -> ScoredPairs:
     return train_and_score(records, warehouse.splink_db_api())
 
 
-def write_pairs(warehouse: Warehouse, scored: ScoredPairs | None) -> None:
-    """Replace `identity.match_pairs` with the scored pairs of one model version (None:
-    no model on this engine, an empty table of the same columns)."""
+def write_pairs(warehouse: Warehouse, scored: ScoredPairs) -> None:
+    """Replace `identity.match_pairs` with the scored pairs of one model version."""
+    pairs = scored.pairs[list(PAIR_COLUMNS)].assign(model_version=scored.version)
     warehouse.create_schema(PAIRS_RELATION.split(".")[0])
-    if scored is None:
-        table = PAIRS_SCHEMA.empty_table()
-    else:
-        pairs = scored.pairs[list(PAIR_COLUMNS)].assign(model_version=scored.version)
-        table = pa.Table.from_pandas(pairs, schema=PAIRS_SCHEMA, preserve_index=False)
+    table = pa.Table.from_pandas(pairs, schema=PAIRS_SCHEMA, preserve_index=False)
     warehouse.write_arrow(PAIRS_RELATION, table, mode="replace")
 
 
@@ -87,58 +74,3 @@ def model_metadata(scored: ScoredPairs, model_path: Path) -> dict[str, dg.Metada
         ),
         "parameters": dg.MetadataValue.json(parameters),
     }
-
-
-def _summary(scored: ScoredPairs | None, reason: str | None = None) -> str:
-    if scored is None:
-        return f"probabilistic matching skipped: {reason}"
-    return (
-        f"probabilistic matching: {len(scored.pairs):,} candidate pairs scored "
-        f"(model {scored.version})"
-    )
-
-
-@dg.asset(
-    key=PAIRS_KEY,
-    group_name="identity",
-    deps=[CANDIDATES_KEY],
-    kinds={"python", "splink"},
-    owners=["team:data-platform"],
-    description=(
-        "Candidate record pairs (CRM contacts, shop customers) scored by a Splink model "
-        "trained on this run's records (m by EM, u by random sampling): match probability, "
-        "match weight and one weight per comparison. Read by dbt as source "
-        "identity_matching.match_pairs: the probabilistic links below every deterministic "
-        "rule, and the clerical-review mart (docs/identity.md). Empty on an engine without "
-        "a Splink backend."
-    ),
-)
-def identity_match_pairs(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    scored: ScoredPairs | None = None
-    reason = None
-    with warehouse.open() as writer:
-        try:
-            scored = score(writer)
-        except NotImplementedError as error:
-            # Spark: no Splink backend wired yet; the graph builds without the tier.
-            reason = str(error)
-            context.log.warning(f"identity matching skipped: {reason}")
-        write_pairs(writer, scored)
-    if scored is None:
-        return dg.MaterializeResult(
-            metadata={
-                "pairs_scored": dg.MetadataValue.int(0),
-                "skipped_because": dg.MetadataValue.text(str(reason)),
-                SUMMARY_KEY: dg.MetadataValue.text(_summary(None, reason)),
-            }
-        )
-    model_path = save_model(scored, Path(warehouse.path).parent / "identity_models")
-    return dg.MaterializeResult(
-        metadata={
-            **model_metadata(scored, model_path),
-            "dagster/row_count": dg.MetadataValue.int(len(scored.pairs)),
-            SUMMARY_KEY: dg.MetadataValue.text(_summary(scored)),
-        }
-    )

@@ -2,9 +2,7 @@
 
 Reads the warehouse through the Warehouse adapter (DuckDB or Spark), read-only:
 identity_map for the person, int_identity_edges for the links applied between its
-identifiers, identity_conflicts for the links refused, and int_identity_match_pairs for
-the evidence of a probabilistic link (tier 4): its match probability and the weight each
-comparison added (the waterfall from the prior to the match weight).
+identifiers, identity_conflicts for the links refused.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestration.identifiers import normalize_email, normalize_phone
-from orchestration.identity_matching import COMPARISONS
 from orchestration.warehouse import Warehouse
 
 IDENTIFIER_TYPES = ("anonymous_id", "customer_id", "email", "phone", "contact_id", "device_id")
@@ -31,20 +28,6 @@ class Link:
     tier: int
     evidence: int
     first_seen_at: object
-    # A probabilistic link's evidence (None for a rule's link): the model's probability,
-    # its match weight and the weight of each comparison, in the model's order.
-    match_probability: float | None = None
-    match_weight: float | None = None
-    weights: tuple[tuple[str, float], ...] = ()
-
-    @property
-    def is_probabilistic(self) -> bool:
-        return self.match_probability is not None
-
-    @property
-    def prior_weight(self) -> float:
-        """The weight before any comparison: the match weight less what they added."""
-        return (self.match_weight or 0.0) - sum(weight for _, weight in self.weights)
 
 
 @dataclass
@@ -57,12 +40,7 @@ class Explanation:
     blocked: list[tuple] = field(default_factory=list)
 
     def path_to(self, target: Node) -> list[Link] | None:
-        """The rules' path when there is one (a probabilistic match only where no rule
-        links the two), else the shortest path through every link."""
-        deterministic = [link for link in self.links if not link.is_probabilistic]
-        return shortest_path(self.asked, target, deterministic) or shortest_path(
-            self.asked, target, self.links
-        )
+        return shortest_path(self.asked, target, self.links)
 
 
 def parse_identifier(text: str, default_country: str = "US") -> Node:
@@ -126,16 +104,6 @@ EDGE_COLUMNS = [
     "tier",
     "evidence_count",
     "first_seen_at",
-    "match_probability",
-    "match_weight",
-]
-MATCH_PAIRS_RELATION = "intermediate.int_identity_match_pairs"
-MATCH_COLUMNS = [
-    "identifier_type_l",
-    "identifier_value_l",
-    "identifier_type_r",
-    "identifier_value_r",
-    *(f"weight_{name}" for name in COMPARISONS),
 ]
 CONFLICT_COLUMNS = ["left_type", "left_value", "right_type", "right_value", "rule", "blocked_by"]
 
@@ -170,17 +138,6 @@ def explain(warehouse: Warehouse, asked: Node) -> Explanation:
         EDGE_COLUMNS,
         where={"left_value": sorted({value for _, value in nodes})},
     ).to_pylist()
-    rows = [
-        row
-        for row in candidates
-        if (row["left_type"], row["left_value"]) in nodes
-        and (row["right_type"], row["right_value"]) in nodes
-    ]
-    weights = (
-        _comparison_weights(warehouse, nodes)
-        if any(row["match_probability"] is not None for row in rows)
-        else {}
-    )
     links = sorted(
         (
             Link(
@@ -190,28 +147,12 @@ def explain(warehouse: Warehouse, asked: Node) -> Explanation:
                 row["tier"],
                 row["evidence_count"],
                 row["first_seen_at"],
-                row["match_probability"],
-                row["match_weight"],
-                weights.get(
-                    frozenset(
-                        {
-                            (row["left_type"], row["left_value"]),
-                            (row["right_type"], row["right_value"]),
-                        }
-                    ),
-                    (),
-                ),
             )
-            for row in rows
+            for row in candidates
+            if (row["left_type"], row["left_value"]) in nodes
+            and (row["right_type"], row["right_value"]) in nodes
         ),
-        # A probabilistic link has no time of its own: after the rules' links.
-        key=lambda link: (
-            link.first_seen_at is None,
-            link.first_seen_at or 0,
-            link.left,
-            link.right,
-            link.rule,
-        ),
+        key=lambda link: (link.first_seen_at, link.left, link.right, link.rule),
     )
     blocked_rows: dict[tuple[Any, ...], Any] = {}
     for side in ("left_person_id", "right_person_id"):
@@ -229,58 +170,6 @@ def explain(warehouse: Warehouse, asked: Node) -> Explanation:
         links=links,
         blocked=blocked,
     )
-
-
-def _comparison_weights(
-    warehouse: Warehouse, nodes: set[Node]
-) -> dict[frozenset[Node], tuple[tuple[str, float], ...]]:
-    """Per pair of the person's identifiers, the weight each comparison of the model
-    added (int_identity_match_pairs); empty when that relation is not there."""
-    if not warehouse.relation_exists(MATCH_PAIRS_RELATION):
-        return {}
-    found: dict[frozenset[Node], tuple[tuple[str, float], ...]] = {}
-    for row in warehouse.read_arrow(
-        MATCH_PAIRS_RELATION,
-        MATCH_COLUMNS,
-        where={"identifier_value_l": sorted({value for _, value in nodes})},
-    ).to_pylist():
-        left = (row["identifier_type_l"], row["identifier_value_l"])
-        right = (row["identifier_type_r"], row["identifier_value_r"])
-        if left in nodes and right in nodes:
-            found[frozenset({left, right})] = tuple(
-                (name, float(row[f"weight_{name}"] or 0.0)) for name in COMPARISONS
-            )
-    return found
-
-
-def _step(link: Link) -> str:
-    """How one link is named on a path: its rule and tier, and a probabilistic link's
-    probability and match weight."""
-    if link.is_probabilistic:
-        return (
-            f"{link.rule}, tier {link.tier}, p={link.match_probability:.6g}, "
-            f"weight {link.match_weight:+.2f}"
-        )
-    return f"{link.rule}, tier {link.tier}, x{link.evidence}"
-
-
-def waterfall(link: Link) -> list[str]:
-    """A probabilistic link's evidence as lines: the prior, each comparison's weight with
-    the running total, and the match weight with its probability."""
-    lines = [
-        f"  {link.left[0]}:{link.left[1]} -- {link.right[0]}:{link.right[1]}  "
-        f"(p={link.match_probability:.6g})",
-        f"    {'prior':<20} {link.prior_weight:+7.2f}  total {link.prior_weight:+7.2f}",
-    ]
-    total = link.prior_weight
-    for name, weight in link.weights:
-        total += weight
-        lines.append(f"    {name:<20} {weight:+7.2f}  total {total:+7.2f}")
-    lines.append(
-        f"    {'match weight':<20} {link.match_weight:+7.2f}  "
-        f"-> probability {link.match_probability:.6g}"
-    )
-    return lines
 
 
 def render(explanation: Explanation) -> str:
@@ -308,14 +197,9 @@ def render(explanation: Explanation) -> str:
         steps, node = [], explanation.asked
         for link in path:
             node = link.right if link.left == node else link.left
-            steps.append(f"{node[0]}:{node[1]} ({_step(link)})")
+            steps.append(f"{node[0]}:{node[1]} ({link.rule}, tier {link.tier}, x{link.evidence})")
         hops = " -> ".join(steps)
         lines.append(f"  {kind}:{value}: {len(path)} link(s): {hops}")
-    probabilistic = [link for link in explanation.links if link.is_probabilistic]
-    if probabilistic:
-        lines += ["", "probabilistic links (match weights per comparison, log2 Bayes factors):"]
-        for link in probabilistic:
-            lines += waterfall(link)
     if explanation.blocked:
         lines += ["", "links refused by the over-merge guards:"]
         for lt, lv, rt, rv, rule, blocked_by in explanation.blocked:

@@ -84,7 +84,6 @@ def test_the_hourly_job_refreshes_what_the_time_sensitive_segments_need(definiti
         "segments/abandoned_cart_sms",
     } <= selected
     assert "marts/customer_predictions" not in selected  # the model is retrained daily
-    assert "identity/match_pairs" not in selected  # so is the matching model
     daily = {f"segments/{name}" for name in SHIPPED} - {
         "segments/abandoned_cart",
         "segments/abandoned_cart_sms",
@@ -104,10 +103,7 @@ def test_the_hourly_selection_takes_the_exports_downstream_and_skips_the_model()
     @dg.asset(key=["marts", "customer_predictions"])
     def predictions() -> None: ...
 
-    @dg.asset(key=["identity", "match_pairs"])
-    def match_pairs() -> None: ...
-
-    @dg.asset(key=["marts", "customer_profiles"], deps=[events, predictions, match_pairs])
+    @dg.asset(key=["marts", "customer_profiles"], deps=[events, predictions])
     def profiles() -> None: ...
 
     @dg.asset(key=["segments", "cart"], deps=[profiles], tags={HOURLY_TAG: ""})
@@ -120,7 +116,7 @@ def test_the_hourly_selection_takes_the_exports_downstream_and_skips_the_model()
     def webhook() -> None: ...
 
     graph = dg.Definitions(
-        assets=[events, predictions, match_pairs, profiles, cart, lapsed, webhook]
+        assets=[events, predictions, profiles, cart, lapsed, webhook]
     ).resolve_asset_graph()
     selected = {key.to_user_string() for key in hourly_segments_selection().resolve(graph)}
     assert selected == {

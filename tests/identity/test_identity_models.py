@@ -18,15 +18,11 @@ import duckdb
 import pytest
 
 from orchestration.dbt_inprocess import invoke_dbt
-from orchestration.identity_matching import WEIGHT_COLUMNS
 
 from .conftest import Warehouse
 
 IDENTITY_MODELS = [
     "identity_link_rules",
-    "identity_nicknames",
-    "int_identity_match_candidates",
-    "int_identity_match_pairs",
     "int_identifiers",
     "int_identity_edges",
     "int_identity_resolved",
@@ -72,13 +68,6 @@ CONTACTS = [
     *[(f"hub-k{i}", None, "+14155550199", "2026-01-01 00:00:00") for i in range(1, 6)],
     ("hub-k1", "hub-k1@x.io", None, "2026-01-01 00:00:00"),
     *[(f"edge-k{i}", None, "+14155550177", "2026-01-01 00:00:00") for i in range(1, 4)],
-    # probabilistic matches (MATCH_PAIRS): contacts the model paired with customers
-    ("prob-k1", "prob-k1@x.io", None, "2026-01-01 00:00:00"),
-    ("prob-k2", None, None, "2026-01-01 00:00:00"),
-    ("prob-k6", "prob-shared@x.io", None, "2026-01-01 00:00:00"),
-    ("prob-k8", None, None, "2026-01-01 00:00:00"),
-    ("prob-k9", None, None, "2026-01-01 00:00:00"),
-    ("prob-k10", None, None, "2026-01-01 00:00:00"),
 ]
 CUSTOMERS = [
     ("chain-cust", "chain@x.io", None, "2026-01-02 00:00:00"),
@@ -90,32 +79,6 @@ CUSTOMERS = [
     ("limit-c2", "limit-shared@x.io", None, "2026-01-02 00:00:00"),
     ("ph-c1", None, None, "2026-01-01 00:00:00"),
     ("ph-c2", None, None, "2026-01-01 00:00:00"),
-    *[(f"prob-c{i}", None, None, "2026-01-01 00:00:00") for i in (1, 2, 3, 4, 5, 7, 8, 9, 10)],
-    ("prob-c6", "prob-shared@x.io", None, "2026-01-01 00:00:00"),
-]
-# Scored pairs as the matching asset writes them (identity.match_pairs): record ids and
-# probabilities; the default threshold (cdp_identity_match_threshold) is 0.9999.
-MATCH_PAIRS = [
-    # a contact and a customer with no shared identifier: one person
-    ("crm_contacts:prob-k1", "shop_customers:prob-c1", 0.99999),
-    # one contact matched to two customers: the customer-id guard joins nobody
-    ("crm_contacts:prob-k2", "shop_customers:prob-c2", 0.99999),
-    ("crm_contacts:prob-k2", "shop_customers:prob-c3", 0.99999),
-    # two customers: never one person
-    ("shop_customers:prob-c4", "shop_customers:prob-c5", 0.99999),
-    # k6 shares an email with c6 (tier 1), so its match with c7 comes too late: refused
-    ("crm_contacts:prob-k6", "shop_customers:prob-c7", 0.99999),
-    # below the threshold: no link
-    ("crm_contacts:prob-k8", "shop_customers:prob-c8", 0.5),
-    # above the threshold but rejected by a reviewer (DECISIONS): stays apart
-    ("crm_contacts:prob-k9", "shop_customers:prob-c9", 0.99999),
-    # in the grey band and accepted by a reviewer: one person
-    ("crm_contacts:prob-k10", "shop_customers:prob-c10", 0.995),
-]
-# A reviewer's decisions, as the seed identity_match_decisions holds them (either order).
-DECISIONS = [
-    ("shop_customers:prob-c9", "crm_contacts:prob-k9", "reject"),
-    ("crm_contacts:prob-k10", "shop_customers:prob-c10", "accept"),
 ]
 ORDERS = [
     # a guest order with a new email and the chain's phone
@@ -155,8 +118,6 @@ def write_staging(path: Path, extra_events: list[tuple] = ()) -> None:
             con.execute(
                 f"create or replace table staging.{table} as select id::varchar as {key},"
                 " email::varchar as email, phone::varchar as phone,"
-                " null::varchar as first_name, null::varchar as last_name,"
-                " null::varchar as city, null::varchar as postal_code, null::varchar as country,"
                 " cast(created_at as timestamp) as created_at,"
                 " cast(null as timestamp) as updated_at, cast(null as timestamp) as _loaded_at"
                 f" from (values {values(rows)}) as rows ({', '.join(RECORD)})"
@@ -167,24 +128,6 @@ def write_staging(path: Path, extra_events: list[tuple] = ()) -> None:
             " email::varchar as email, phone::varchar as phone,"
             " cast(created_at as timestamp) as created_at"
             f" from (values {values(ORDERS)}) as rows ({', '.join(RECORD)})"
-        )
-        con.execute("create schema if not exists identity")
-        weights = ", ".join(f"0.0::double as {column}" for column in WEIGHT_COLUMNS)
-        con.execute(
-            "create or replace table identity.match_pairs as select"
-            " l::varchar as match_record_id_l, r::varchar as match_record_id_r,"
-            " p::double as match_probability, log2(p::double / (1 - p::double)) as match_weight,"
-            f" {weights}, 'fixture'::varchar as model_version"
-            f" from (values {values(MATCH_PAIRS)}) as rows (l, r, p)"
-        )
-        # The decisions seed as loaded (the fixture's rows instead of the shipped CSV).
-        con.execute("create schema if not exists intermediate")
-        con.execute(
-            "create or replace table intermediate.identity_match_decisions as select"
-            " l::varchar as match_record_id_l, r::varchar as match_record_id_r,"
-            " d::varchar as decision, 'test'::varchar as reviewed_by,"
-            " null::timestamp as reviewed_at"
-            f" from (values {values(DECISIONS)}) as rows (l, r, d)"
         )
         con.execute(
             "create or replace table staging.stg_privacy__deletion_requests as select"
@@ -387,45 +330,3 @@ def test_the_solve_leaves_only_the_models_and_their_state_in_the_schema(fixture_
     scratch = {name for name in second.tables if "__" in name}
     assert scratch == {"int_identity_resolved__state__nodes", "int_identity_resolved__state__edges"}
     assert second.resolved_rows == len(second.person_of) + 2  # + the two erased identifiers
-
-
-def test_a_probabilistic_match_joins_a_contact_and_a_customer_with_no_shared_identifier(
-    fixture_build,
-):
-    persons, _, _ = fixture_build
-    assert persons.members("customer_id:prob-c1") == {
-        "customer_id:prob-c1",
-        "contact_id:prob-k1",
-        "email:prob-k1@x.io",
-    }
-    assert persons.members("contact_id:prob-k8") == {"contact_id:prob-k8"}
-
-
-def test_probabilistic_matches_never_join_two_customer_ids(fixture_build):
-    persons, _, _ = fixture_build
-    assert persons.members("contact_id:prob-k2") == {"contact_id:prob-k2"}
-    assert persons.members("customer_id:prob-c2") == {"customer_id:prob-c2"}
-    assert persons.members("customer_id:prob-c3") == {"customer_id:prob-c3"}
-    assert persons.members("customer_id:prob-c4") == {"customer_id:prob-c4"}
-    assert persons.members("customer_id:prob-c5") == {"customer_id:prob-c5"}
-
-
-def test_a_deterministic_link_decides_before_a_probabilistic_match(fixture_build):
-    persons, _, _ = fixture_build
-    assert persons.members("contact_id:prob-k6") == {
-        "contact_id:prob-k6",
-        "customer_id:prob-c6",
-        "email:prob-shared@x.io",
-    }
-    assert persons.members("customer_id:prob-c7") == {"customer_id:prob-c7"}
-
-
-def test_a_rejected_pair_stays_apart_and_an_accepted_grey_pair_is_one_person(fixture_build):
-    persons, second, _ = fixture_build
-    for run in (persons, second):
-        assert run.members("contact_id:prob-k9") == {"contact_id:prob-k9"}
-        assert run.members("customer_id:prob-c9") == {"customer_id:prob-c9"}
-        assert run.members("contact_id:prob-k10") == {
-            "contact_id:prob-k10",
-            "customer_id:prob-c10",
-        }

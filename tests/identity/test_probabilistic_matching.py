@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import csv
 import random
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -48,18 +46,6 @@ CITIES = [
 ]
 
 
-NICKNAMES_SEED = (
-    Path(__file__).parents[2] / "dbt_project" / "seeds" / "identity" / "identity_nicknames.csv"
-)
-
-
-def canonical(records: pd.DataFrame) -> pd.DataFrame:
-    """first_name_canonical as int_identity_match_candidates derives it from the seed."""
-    with NICKNAMES_SEED.open() as seed:
-        formal = {row["nickname"]: row["canonical_name"] for row in csv.DictReader(seed)}
-    return records.assign(first_name_canonical=records.first_name.map(lambda n: formal.get(n, n)))
-
-
 def population(n: int = 300, seed: int = 7) -> pd.DataFrame:
     rng = random.Random(seed)
     rows = []
@@ -77,7 +63,7 @@ def population(n: int = 300, seed: int = 7) -> pd.DataFrame:
                 "phone_last_digits": f"{rng.randrange(10**4):04d}",
             }
         )
-    return canonical(pd.DataFrame(rows))
+    return pd.DataFrame(rows)
 
 
 def with_duplicates(
@@ -101,7 +87,7 @@ def with_duplicates(
         twin["email_local_part"] = row["email_local_part"] if i % 2 == 0 else f"private{i}"
         dupes.append(twin)
         truth.add(tuple(sorted((row["match_record_id"], twin["match_record_id"]))))
-    return canonical(pd.concat([records, pd.DataFrame(dupes)], ignore_index=True)), truth
+    return pd.concat([records, pd.DataFrame(dupes)], ignore_index=True), truth
 
 
 @pytest.fixture(scope="module")
@@ -161,15 +147,3 @@ def test_pairs_are_written_back_and_the_model_saved_by_version(scored, tmp_path)
     assert all(
         p["m"] is not None and p["u"] is not None for p in metadata["parameters"].value.values()
     )
-
-
-def test_an_engine_without_splink_writes_an_empty_pairs_table_of_the_same_columns(tmp_path):
-    """Spark has no Splink backend wired yet: the asset writes no pairs, and the dbt
-    models that read the source still find every column."""
-    from orchestration.assets.identity_matching import PAIRS_RELATION, PAIRS_SCHEMA, write_pairs
-
-    with DuckDBWarehouse.open(tmp_path / "w.duckdb") as warehouse:
-        write_pairs(warehouse, None)
-        written = warehouse.read_arrow(PAIRS_RELATION)
-    assert written.num_rows == 0
-    assert written.schema.names == PAIRS_SCHEMA.names

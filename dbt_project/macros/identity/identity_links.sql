@@ -64,13 +64,3 @@
         'shop_orders': ['customer_id', 'email', 'phone'],
     }) }}
 {%- endmacro %}
-
-{# SQL: the candidate sources of var cdp_identity_probabilistic_sources as a parenthesised list of literals (a list that matches nothing when empty). #}
-{% macro identity_probabilistic_sources() -%}
-    {%- set sources = var('cdp_identity_probabilistic_sources') or [] -%}
-    {%- if sources | length == 0 -%}
-        (cast(null as string))
-    {%- else -%}
-        ({%- for source in sources -%}'{{ source }}'{%- if not loop.last %}, {% endif -%}{%- endfor -%})
-    {%- endif -%}
-{%- endmacro %}

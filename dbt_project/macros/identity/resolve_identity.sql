@@ -3,8 +3,7 @@
     {#-
         nodes_relation: node_id bigint, identifier_type, identifier_value, first_seen_at
         edges_relation: src bigint, dst bigint, tier int (1: a record asserts the pair,
-                        2: the pair co-occurs, 4: a probabilistic match; only read
-                        between two strong identifiers);
+                        2: the pair co-occurs; only read between two strong identifiers);
                         other column names through src_column, dst_column, tier_column
         output_relation (created): node_id, person_node_id (the founder's node_id), is_hub
         Scratch tables live beside output_relation (`<output>__ri_*`) and are dropped.
@@ -46,14 +45,13 @@
     {%- do scratch.append(live) -%}
 
     {#- 3. Tiers within the limits: strong pairs asserted by a record (1), strong pairs that
-        co-occur (2), every link with a weak end (3), then probabilistic links (4): the
-        model's evidence decides after every deterministic link. -#}
+        co-occur (2), then every link with a weak end (3): weak evidence decides last. -#}
     {%- set clusters = identity_scratch_relation(output_relation, 'ri_clusters_0') -%}
     {%- do identity_create_table(clusters, identity_singleton_clusters_sql(nodes)) -%}
     {%- do scratch.append(clusters) -%}
     {#- A namespace: a plain `set` inside a for loop does not outlive the loop in Jinja. -#}
     {%- set state = namespace(clusters=clusters) -%}
-    {%- for tier in [1, 2, 3, 4] -%}
+    {%- for tier in [1, 2, 3] -%}
         {%- set state.clusters = identity_merge_tier(
             nodes, live, state.clusters, tier,
             identity_scratch_relation(output_relation, 'ri_t' ~ tier), limits, scratch
@@ -223,14 +221,12 @@
 {%- endmacro %}
 
 
-{# SQL: the live edges a tier applies (1: strong, asserted; 2: strong, co-occurring; 3: a weak end; 4: strong, probabilistic). #}
+{# SQL: the live edges a tier applies (1: strong, asserted; 2: strong, co-occurring; 3: a weak end). #}
 {% macro identity_tier_filter(live_alias, tier) -%}
     {%- if tier == 1 -%}
         {{ live_alias }}.kind = 'strong' and {{ live_alias }}.tier = 1
     {%- elif tier == 2 -%}
         {{ live_alias }}.kind = 'strong' and {{ live_alias }}.tier = 2
-    {%- elif tier == 4 -%}
-        {{ live_alias }}.kind = 'strong' and {{ live_alias }}.tier = 4
     {%- else -%}
         {{ live_alias }}.kind <> 'strong'
     {%- endif -%}

@@ -2,10 +2,7 @@
 -- it; the rules are data (the seed identity_link_rules). Tier 1: a record asserts the
 -- pair (a customer record's email); tier 2: the pair co-occurs (an order's email). Links
 -- to or between weak identifiers (anonymous_id, device_id) only attach them to a person:
--- their tier is not read. Tier 4: a pair of records the probabilistic model matched
--- (int_identity_match_pairs: linked, or accepted by a reviewer), a link between the two
--- records' own identifiers with its match probability and weight, decided after every
--- deterministic link and under the same guards.
+-- their tier is not read.
 with
 
 events as (
@@ -22,10 +19,6 @@ customers as (
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
-),
-
-match_pairs as (
-    select * from {{ ref('int_identity_match_pairs') }}
 ),
 
 rules as (
@@ -82,38 +75,10 @@ observed as (
         tier,
         source_table,
         observed_at,
-        cast(null as double) as match_probability,
-        cast(null as double) as match_weight,
         concat(left_type, ':', left_value) as left_key,
         concat(right_type, ':', right_value) as right_key
     from candidate_links
     where is_applicable and left_value is not null and right_value is not null
-),
-
-probabilistic as (
-    -- One row per matched pair: its records' own identifiers, no time of its own.
-    select
-        identifier_type_l as left_type,
-        identifier_value_l as left_value,
-        identifier_type_r as right_type,
-        identifier_value_r as right_value,
-        'probabilistic' as rule,  -- noqa: RF04
-        4 as tier,
-        'probabilistic_matching' as source_table,
-        cast(null as timestamp) as observed_at,
-        match_probability,
-        match_weight,
-        concat(identifier_type_l, ':', identifier_value_l) as left_key,
-        concat(identifier_type_r, ':', identifier_value_r) as right_key
-    from match_pairs
-    -- Above the threshold, or accepted by a reviewer (a rejected pair never links).
-    where match_status in ('linked', 'accepted')
-),
-
-all_observed as (
-    select * from observed
-    union all
-    select * from probabilistic
 ),
 
 oriented as (
@@ -123,13 +88,11 @@ oriented as (
         tier,
         source_table,
         observed_at,
-        match_probability,
-        match_weight,
         case when left_key <= right_key then left_type else right_type end as left_type,
         case when left_key <= right_key then left_value else right_value end as left_value,
         case when left_key <= right_key then right_type else left_type end as right_type,
         case when left_key <= right_key then right_value else left_value end as right_value
-    from all_observed
+    from observed
     where left_key <> right_key
 ),
 
@@ -144,9 +107,7 @@ aggregated as (
         source_table,
         min(observed_at) as first_seen_at,
         max(observed_at) as last_seen_at,
-        count(*) as evidence_count,
-        max(match_probability) as match_probability,
-        max(match_weight) as match_weight
+        count(*) as evidence_count
     from oriented
     group by left_type, left_value, right_type, right_value, rule, tier, source_table
 )
@@ -163,7 +124,5 @@ select
     source_table,
     first_seen_at,
     last_seen_at,
-    evidence_count,
-    match_probability,
-    match_weight
+    evidence_count
 from aggregated

@@ -3,8 +3,6 @@
 -- source record; match_record_id is unique across sources. Names and places are
 -- lower-cased and trimmed so the comparisons see one spelling of case and spacing;
 -- the e-mail local part and the phone's last digits are the weak identifier features.
--- first_name_canonical is the formal name of a nickname (seed identity_nicknames: bob ->
--- robert), so Splink's nickname level can see that "Bob" and "Robert" agree.
 with
 
 contacts as (
@@ -13,10 +11,6 @@ contacts as (
 
 customers as (
     select * from {{ ref('stg_shop__customers') }}
-),
-
-nicknames as (
-    select * from {{ ref('identity_nicknames') }}
 ),
 
 records as (
@@ -45,50 +39,26 @@ records as (
         email,
         phone
     from customers
-),
-
-normalised as (
-    select
-        source_table,
-        record_identifier_type,
-        record_identifier_value,
-        email,
-        phone,
-        source_table || ':' || record_identifier_value as match_record_id,
-        nullif(lower(trim(first_name)), '') as first_name,
-        nullif(lower(trim(last_name)), '') as last_name,
-        nullif(lower(trim(city)), '') as city,
-        nullif(upper(replace(trim(postal_code), ' ', '')), '') as postal_code,
-        nullif(upper(trim(country)), '') as country,
-        case
-            when position('@' in email) > 1
-                then substring(email, 1, position('@' in email) - 1)
-        end as email_local_part,
-        case
-            when length(phone) >= 4 then substring(phone, length(phone) - 3, 4)
-        end as phone_last_digits
-    from records
-    where record_identifier_value is not null
-),
-
-with_canonical_names as (
-    select
-        normalised.source_table,
-        normalised.record_identifier_type,
-        normalised.record_identifier_value,
-        normalised.email,
-        normalised.phone,
-        normalised.match_record_id,
-        normalised.first_name,
-        normalised.last_name,
-        normalised.city,
-        normalised.postal_code,
-        normalised.country,
-        normalised.email_local_part,
-        normalised.phone_last_digits,
-        coalesce(nicknames.canonical_name, normalised.first_name) as first_name_canonical
-    from normalised
-    left join nicknames on normalised.first_name = nicknames.nickname
 )
 
-select * from with_canonical_names
+select
+    source_table,
+    record_identifier_type,
+    record_identifier_value,
+    email,
+    phone,
+    source_table || ':' || record_identifier_value as match_record_id,
+    nullif(lower(trim(first_name)), '') as first_name,
+    nullif(lower(trim(last_name)), '') as last_name,
+    nullif(lower(trim(city)), '') as city,
+    nullif(upper(replace(trim(postal_code), ' ', '')), '') as postal_code,
+    nullif(upper(trim(country)), '') as country,
+    case
+        when position('@' in email) > 1
+            then substring(email, 1, position('@' in email) - 1)
+    end as email_local_part,
+    case
+        when length(phone) >= 4 then substring(phone, length(phone) - 3, 4)
+    end as phone_last_digits
+from records
+where record_identifier_value is not null
