@@ -62,9 +62,11 @@ def kill_point(name: str) -> None:
         with Path(spec[len(COUNT_PREFIX) :]).open("a", encoding="utf-8") as log:
             log.write(name + "\n")
         return
-    point, _, nth = spec.rpartition(":") if spec.rpartition(":")[2].isdigit() else (spec, "", "")
+    point, _, nth = spec.rpartition(":")
+    if not nth.isdigit():
+        point, nth = spec, "1"
     if point != name:
         return
     _counts[name] = _counts.get(name, 0) + 1
-    if _counts[name] == (int(nth) if nth else 1):
+    if _counts[name] == int(nth):
         _die()

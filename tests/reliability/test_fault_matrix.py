@@ -82,3 +82,28 @@ def test_counting_mode_lists_the_points_reached(monkeypatch, tmp_path: Path):
     kill_point("y")
     kill_point("x")
     assert log.read_text().split() == ["x", "y", "x"]
+
+
+VISITS = """
+from orchestration.faults import kill_point
+for visit in range(3):
+    print(visit, flush=True)
+    kill_point("a.b")
+"""
+
+
+@pytest.mark.parametrize(
+    ("spec", "returncode", "printed"),
+    [("a.b:2", -9, "0\n1\n"), ("a.b", -9, "0\n"), ("other:1", 0, "0\n1\n2\n")],
+)
+def test_a_kill_point_fires_on_its_nth_visit_or_the_first(spec, returncode, printed):
+    import os
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", VISITS],
+        env={**os.environ, "CDP_FAULT_KILL": spec},
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stdout) == (returncode, printed), done.stderr
