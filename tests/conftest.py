@@ -24,6 +24,9 @@ from orchestration.pipeline import RunSummary, run_pipeline
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 from tests.commands import cdp, check_script
 
+# cpu_time: each test's CPU seconds in the summary; pytester: tests of that plugin.
+pytest_plugins = ["tests.cpu_time", "pytester"]
+
 SEEDS = PROJECT_ROOT / "seeds"
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 # What dbt writes into the project: not an input of the parse.
