@@ -6,8 +6,8 @@ the pytest process and of its subprocesses that ended in it (a `cdp run`, a Spar
 started), so a session or module fixture is charged to the test that made it. Under
 pytest-xdist each worker measures itself and sends the figure with the test's report.
 
-The terminal summary lists the tests that took the most, and per module; with
-`CDP_TEST_ARTEFACTS_DIR` set, every test's figure goes to `cpu-seconds.json` there.
+The terminal summary lists the tests that took the most, and per module; every test's
+figure goes to `cpu-seconds.json` in `CDP_TEST_ARTEFACTS_DIR` (default `test-artefacts/`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pytest
 
 PROPERTY = "cpu_seconds"
 SHOWN = 25
+ARTEFACTS = Path(__file__).resolve().parents[1] / "test-artefacts"
 _mark = 0.0
 _seconds: dict[str, float] = defaultdict(float)
 
@@ -73,8 +74,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     write("per module:")
     for module, value in sorted(per_module(_seconds).items(), key=lambda kv: -kv[1])[:SHOWN]:
         write(f"{value:8.1f}  {module}")
-    artefacts = os.environ.get("CDP_TEST_ARTEFACTS_DIR")
-    if artefacts:
-        folder = Path(artefacts)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "cpu-seconds.json").write_text(json.dumps(dict(_seconds), indent=1))
+    folder = Path(os.environ.get("CDP_TEST_ARTEFACTS_DIR", ARTEFACTS))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cpu-seconds.json").write_text(json.dumps(dict(_seconds), indent=1))
