@@ -132,3 +132,17 @@ def test_a_handed_over_folder_without_a_build_fails_the_session_loudly(tmp_path)
     assert f"{check.DEMO_BUILD_ENV}={tmp_path / 'nothing_here'}: no demo warehouse there" in (
         completed.stdout
     )
+
+
+def test_bytecode_is_compiled_once_not_in_every_process():
+    """With PYTHONDONTWRITEBYTECODE set (CI machines), no process writes the .pyc it
+    compiles: uv compiles the installed packages at install time, the check the project's
+    own folders first."""
+    with (PROJECT_ROOT / "pyproject.toml").open("rb") as handle:
+        assert tomllib.load(handle)["tool"]["uv"]["compile-bytecode"] is True
+    check = check_script()
+    name, command = check.steps(Path("build"), fast=False)[0]
+    assert name == "bytecode"
+    assert command[:4] == [sys.executable, "-m", "compileall", "-q"]
+    assert all((PROJECT_ROOT / folder).is_dir() for folder in command[4:])
+    assert {"orchestration", "tests"} <= set(command[4:])
