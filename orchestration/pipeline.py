@@ -215,6 +215,10 @@ def summarise(result: dg.ExecuteInProcessResult, settings: Settings, seconds: fl
     return summary
 
 
+class EmptySelectionError(ValueError):
+    """A `selection` that names no asset the job can materialise."""
+
+
 def run_pipeline(
     settings: Settings,
     *,
@@ -247,6 +251,8 @@ def run_pipeline(
     if selection is not None:
         # External assets (raw tables an EL tool landed) are read, never materialised.
         keys = {key for key in selection.resolve(graph) if graph.get(key).is_materializable}
+        if not keys:
+            raise EmptySelectionError("the selection names no asset of the job")
         subset["asset_selection"] = sorted(keys)
         # Run configuration only for the dbt steps the subset keeps.
         ops = {graph.get(key).assets_def.op.name for key in keys}
