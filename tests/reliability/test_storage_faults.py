@@ -6,6 +6,7 @@ Mounting needs root (or CAP_SYS_ADMIN); elsewhere the tests skip and say why."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,11 @@ import duckdb
 import pytest
 
 from tests.commands import cdp
+from tests.conftest import DemoRun
+
+# The default-suite disk-full test runs this selection on a copy of the demo build: one dbt
+# model (a table: it writes the warehouse) and the serving copy (it writes serving/).
+WRITES_WAREHOUSE_AND_SERVING = 'key:"marts/fct_tickets" or key:"serving/cdp"'
 
 
 def _can_mount() -> str | None:
@@ -79,11 +85,80 @@ def _fill(folder: Path, leave_bytes: int) -> Path:
     return ballast
 
 
+DISK_FULL = "cdp run FAILED: the disk is full (no space left on device)"
+
+
+def _size(path: Path) -> int:
+    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+
+
+def _copy_demo_build(demo_run: DemoRun, folder: Path) -> None:
+    """The demo build's warehouse, serving copy and export folders (what a run left) into
+    `folder`; Data Docs and logs are rewritten by the next run."""
+    source = demo_run.warehouse.parent
+    shutil.copyfile(demo_run.warehouse, folder / "cdp.duckdb")
+    for name in ("serving", "exports"):
+        if (source / name).exists():
+            shutil.copytree(source / name, folder / name, symlinks=True)
+
+
+def test_a_full_disk_fails_clearly_keeps_the_serving_copy_and_the_next_run_succeeds(
+    demo_run: DemoRun, demo_db: duckdb.DuckDBPyConnection, tmp_path: Path, mountable
+) -> None:
+    """The default-suite version: a copy of the demo build on a tmpfs sized from it, filled
+    up by a ballast file, and a `cdp run --select` of one dbt model and the serving copy
+    (two short runs instead of three whole ones; the whole-run version is below)."""
+    profiles = demo_db.execute("select count(*) from marts.customer_profiles").fetchone()[0]
+    tickets = demo_db.execute("select count(*) from marts.fct_tickets").fetchone()[0]
+    build = _size(demo_run.warehouse.parent / "serving") + demo_run.warehouse.stat().st_size
+    # Room for the build and, once the ballast is gone, a second serving copy, Data Docs
+    # and the WAL of the next run.
+    size_mb = 2 * build // (1 << 20) + 64
+    with tmpfs(tmp_path / "vol", f"size={size_mb}m") as folder:
+        _copy_demo_build(demo_run, folder)
+        warehouse = folder / "cdp.duckdb"
+        serving = folder / "serving" / "cdp.duckdb"
+        args = ("run", "--warehouse", warehouse, "--exports-dir", folder / "exports")
+        args += ("--select", WRITES_WAREHOUSE_AND_SERVING)
+        before = serving.read_bytes()
+        ballast = _fill(folder, leave_bytes=256 * 1024)
+
+        full = cdp(*args, dagster_home=tmp_path / "dagster", timeout=600)
+        assert full.returncode != 0, full.stdout
+        assert DISK_FULL in full.stderr, full.stdout + full.stderr[-3000:]
+        assert "Traceback" not in full.stdout + full.stderr
+        # The message comes once, last, after Dagster's log of the failed step.
+        assert full.stderr.count(DISK_FULL) == 1
+        assert full.stderr.rstrip().endswith("then run `cdp run` again."), full.stderr[-3000:]
+        assert serving.read_bytes() == before  # the previous serving copy, untouched
+        # The failed publish cleaned up after itself (its temporary file and WAL).
+        assert sorted(path.name for path in serving.parent.glob(".cdp.*")) == []
+        # The warehouse still opens and answers, on the full disk.
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            assert con.execute("select count(*) from marts.customer_profiles").fetchone()[0] == (
+                profiles
+            )
+            assert con.execute("select count(*) from marts.fct_tickets").fetchone()[0] == tickets
+
+        ballast.unlink()
+        again = cdp(*args, dagster_home=tmp_path / "dagster", timeout=600)
+        assert again.returncode == 0, again.stdout + again.stderr[-3000:]
+        assert "serving copy: " in again.stdout
+        assert serving.read_bytes() != before  # a new copy, swapped in
+        with duckdb.connect(str(serving), read_only=True) as con:
+            assert con.execute("select count(*) from marts.customer_profiles").fetchone()[0] == (
+                profiles
+            )
+            assert con.execute("select count(*) from marts.fct_tickets").fetchone()[0] == tickets
+
+
 # Green (2026-12-04: 1,204 s at load 12-25), but three whole runs on the tmpfs: minutes, not
 # the seconds the default suite can spend on it, so it stays with the long fault matrix.
+# It adds what the short version leaves out: a full disk wherever a whole `--full-refresh`
+# run first writes (on 2026-12-04 the GX steps' Data Docs), and a whole next run.
 @pytest.mark.slow
 @pytest.mark.faults_long
-def test_a_full_disk_fails_clearly_keeps_the_serving_copy_and_the_next_run_succeeds(
+def test_a_full_disk_in_a_whole_run_fails_clearly_and_the_next_whole_run_succeeds(
     tmp_path: Path, mountable
 ) -> None:
     with tmpfs(tmp_path / "vol", "size=600m") as folder:
@@ -97,8 +172,7 @@ def test_a_full_disk_fails_clearly_keeps_the_serving_copy_and_the_next_run_succe
         # --full-refresh rebuilds every model, so this run has to write.
         full = cdp(*args, "--full-refresh", dagster_home=tmp_path / "dagster", timeout=1200)
         assert full.returncode != 0
-        message = "cdp run FAILED: the disk is full (no space left on device)"
-        assert message in full.stderr, full.stdout + full.stderr[-3000:]
+        assert DISK_FULL in full.stderr, full.stdout + full.stderr[-3000:]
         assert serving.read_bytes() == before  # the previous serving copy, untouched
         ballast.unlink()
         with duckdb.connect(str(warehouse)) as con:  # the warehouse still opens and answers
