@@ -70,6 +70,24 @@ def test_read_only_warehouse_folder_gives_a_clear_message(tmp_path: Path, mounta
     assert "run `cdp run` again" in result.stderr
 
 
+def test_an_export_file_on_a_full_disk_is_not_left_half_written(tmp_path: Path, mountable) -> None:
+    """The export write (destinations/file.py): on a full disk the temporary file goes, the
+    batch fails with the errno's text, and `cdp run` names the full disk from it."""
+    from orchestration.activation.destinations.file import write_atomically
+    from orchestration.cli import storage_failure_message
+
+    with tmpfs(tmp_path / "small", "size=1m") as folder:
+        target = folder / "file" / "batch.csv"
+        with pytest.raises(OSError, match="No space left on device") as raised:
+            write_atomically(target, b"x" * (2 << 20))
+        assert sorted(path.name for path in target.parent.iterdir()) == []
+    # FileDelivery.send wraps it in a DeliveryError text; the export step fails with it.
+    text = f"file: cannot write {target}: {raised.value}"
+    message = storage_failure_message(RuntimeError(text), tmp_path / "cdp.duckdb")
+    assert message is not None
+    assert message.startswith(DISK_FULL)
+
+
 def _fill(folder: Path, leave_bytes: int) -> Path:
     """A ballast file that leaves about `leave_bytes` free on the file system of `folder`."""
     stats = os.statvfs(folder)
