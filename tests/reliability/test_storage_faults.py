@@ -120,19 +120,40 @@ def _copy_demo_build(demo_run: DemoRun, folder: Path) -> None:
             shutil.copytree(source / name, folder / name, symlinks=True)
 
 
+def _volume_size_mb(demo_run: DemoRun) -> int:
+    """Room for the demo build and, once the ballast is gone, a second serving copy, Data
+    Docs and the WAL of the next run: twice the build, plus 64 MB."""
+    build = _size(demo_run.warehouse.parent / "serving") + demo_run.warehouse.stat().st_size
+    return 2 * build // (1 << 20) + 64
+
+
+def _count(database: Path, table: str) -> int:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def _assert_failed_clearly(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode != 0, result.stdout
+    assert DISK_FULL in result.stderr, result.stdout + result.stderr[-3000:]
+    assert "Traceback" not in result.stdout + result.stderr
+    # The message comes once, last, after Dagster's log of the failed step.
+    assert result.stderr.count(DISK_FULL) == 1
+    assert result.stderr.rstrip().endswith("then run `cdp run` again."), result.stderr[-3000:]
+
+
 def test_a_full_disk_fails_clearly_keeps_the_serving_copy_and_the_next_run_succeeds(
     demo_run: DemoRun, demo_db: duckdb.DuckDBPyConnection, tmp_path: Path, mountable
 ) -> None:
     """The default-suite version: a copy of the demo build on a tmpfs sized from it, filled
-    up by a ballast file, and a `cdp run --select` of one dbt model and the serving copy
-    (two short runs instead of three whole ones; the whole-run version is below)."""
-    profiles = demo_db.execute("select count(*) from marts.customer_profiles").fetchone()[0]
-    tickets = demo_db.execute("select count(*) from marts.fct_tickets").fetchone()[0]
-    build = _size(demo_run.warehouse.parent / "serving") + demo_run.warehouse.stat().st_size
-    # Room for the build and, once the ballast is gone, a second serving copy, Data Docs
-    # and the WAL of the next run.
-    size_mb = 2 * build // (1 << 20) + 64
-    with tmpfs(tmp_path / "vol", f"size={size_mb}m") as folder:
+    up by a ballast file, and a `cdp run --select` of one small dbt model and the serving
+    copy (two short runs instead of three whole ones; the whole-run version is below). The
+    model's rows fit in the 256 KB left; the serving copy's new file and the warehouse's
+    checkpoint do not."""
+    counts = {
+        table: demo_db.execute(f"select count(*) from {table}").fetchone()[0]
+        for table in ("marts.customer_profiles", "marts.fct_tickets")
+    }
+    with tmpfs(tmp_path / "vol", f"size={_volume_size_mb(demo_run)}m") as folder:
         _copy_demo_build(demo_run, folder)
         warehouse = folder / "cdp.duckdb"
         serving = folder / "serving" / "cdp.duckdb"
@@ -142,32 +163,46 @@ def test_a_full_disk_fails_clearly_keeps_the_serving_copy_and_the_next_run_succe
         ballast = _fill(folder, leave_bytes=256 * 1024)
 
         full = cdp(*args, dagster_home=tmp_path / "dagster", timeout=600)
-        assert full.returncode != 0, full.stdout
-        assert DISK_FULL in full.stderr, full.stdout + full.stderr[-3000:]
-        assert "Traceback" not in full.stdout + full.stderr
-        # The message comes once, last, after Dagster's log of the failed step.
-        assert full.stderr.count(DISK_FULL) == 1
-        assert full.stderr.rstrip().endswith("then run `cdp run` again."), full.stderr[-3000:]
+        _assert_failed_clearly(full)
         assert serving.read_bytes() == before  # the previous serving copy, untouched
         # The failed publish cleaned up after itself (its temporary file and WAL).
         assert sorted(path.name for path in serving.parent.glob(".cdp.*")) == []
         # The warehouse still opens and answers, on the full disk.
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            assert con.execute("select count(*) from marts.customer_profiles").fetchone()[0] == (
-                profiles
-            )
-            assert con.execute("select count(*) from marts.fct_tickets").fetchone()[0] == tickets
+        for table, count in counts.items():
+            assert _count(warehouse, table) == count, table
 
         ballast.unlink()
         again = cdp(*args, dagster_home=tmp_path / "dagster", timeout=600)
         assert again.returncode == 0, again.stdout + again.stderr[-3000:]
         assert "serving copy: " in again.stdout
         assert serving.read_bytes() != before  # a new copy, swapped in
-        with duckdb.connect(str(serving), read_only=True) as con:
-            assert con.execute("select count(*) from marts.customer_profiles").fetchone()[0] == (
-                profiles
-            )
-            assert con.execute("select count(*) from marts.fct_tickets").fetchone()[0] == tickets
+        for table, count in counts.items():
+            assert _count(serving, table) == count, table
+
+
+def test_a_full_disk_in_a_dbt_model_fails_clearly_and_rolls_the_model_back(
+    demo_run: DemoRun, demo_db: duckdb.DuckDBPyConnection, tmp_path: Path, mountable
+) -> None:
+    """The dbt write: a model too big for the 256 KB left (fct_events, a table of every
+    event) fails in dbt's commit; DuckDB rolls it back and the serving copy is not
+    touched (its step never starts)."""
+    events = demo_db.execute("select count(*) from marts.fct_events").fetchone()[0]
+    with tmpfs(tmp_path / "vol", f"size={_volume_size_mb(demo_run)}m") as folder:
+        _copy_demo_build(demo_run, folder)
+        warehouse = folder / "cdp.duckdb"
+        serving = folder / "serving" / "cdp.duckdb"
+        before = serving.read_bytes()
+        _fill(folder, leave_bytes=256 * 1024)
+        full = cdp(
+            *("run", "--warehouse", warehouse, "--exports-dir", folder / "exports"),
+            *("--select", 'key:"marts/fct_events" or key:"serving/cdp"'),
+            dagster_home=tmp_path / "dagster",
+            timeout=600,
+        )
+        _assert_failed_clearly(full)
+        assert "FAILED STEP cdp_dbt_models" in full.stdout
+        assert serving.read_bytes() == before
+        assert _count(warehouse, "marts.fct_events") == events
 
 
 # Green (2026-12-04: 1,204 s at load 12-25), but three whole runs on the tmpfs: minutes, not
