@@ -6,10 +6,14 @@ import errno
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from orchestration.settings import Settings
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,6 +65,13 @@ def main() -> None:
     "added than CDP_MASS_CHANGE_* allow); repeat for several segments.",
 )
 @click.option(
+    "--select",
+    "select",
+    metavar="SELECTION",
+    help="Run only these assets (and their checks), in Dagster's asset selection syntax, "
+    'e.g. \'key:"marts/fct_tickets" or key:"serving/cdp"\' [default: the whole graph].',
+)
+@click.option(
     "--summary-json",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the run summary as JSON to this file (for scripts and CI).",
@@ -76,11 +87,12 @@ def run(
     summary_json: Path | None,
     lock_timeout: float | None,
     confirm_mass_change: tuple[str, ...],
+    select: str | None,
 ) -> None:
     """Materialise the whole asset graph (ingestion -> dbt -> activation) in-process."""
     from orchestration.activation.segment_files import SegmentDefinitionError
     from orchestration.environment import export_settings
-    from orchestration.pipeline import run_pipeline
+    from orchestration.pipeline import EmptySelectionError, run_pipeline
     from orchestration.run_lock import RunLockTimeout, run_lock
 
     settings = Settings.from_env().with_overrides(
@@ -90,6 +102,7 @@ def run(
         raw_schema=raw_schema,
         lock_timeout=lock_timeout,
     )
+    selection = _parse_selection(select)
     try:
         # The lock first (run_lock.py): a run that has to wait, or give up, parses nothing.
         with run_lock(settings.warehouse, timeout=settings.lock_timeout):
@@ -104,7 +117,10 @@ def run(
                 log_level="INFO" if verbose else "WARNING",
                 confirm_mass_change=confirm_mass_change,
                 unit_tests=unit_tests,
+                selection=selection,
             )
+    except EmptySelectionError as error:
+        raise click.BadParameter(str(error), param_hint="--select") from None
     except SegmentDefinitionError as error:
         # Checked before anything runs: nothing was loaded or built.
         click.echo(f"cdp run FAILED before running: invalid segment definitions\n{error}", err=True)
@@ -129,6 +145,18 @@ def run(
         summary_json.write_text(summary.to_json() + "\n")
     if not summary.success:
         sys.exit(1)
+
+
+def _parse_selection(select: str | None) -> dg.AssetSelection | None:
+    """`--select` as a Dagster AssetSelection (None: the whole graph)."""
+    if select is None:
+        return None
+    import dagster as dg
+
+    try:
+        return dg.AssetSelection.from_string(select)
+    except Exception as error:  # Dagster's parser raises its own error types
+        raise click.BadParameter(f"{select!r}: {error}", param_hint="--select") from None
 
 
 _STORAGE_ERRNOS = {

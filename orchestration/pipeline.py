@@ -215,6 +215,10 @@ def summarise(result: dg.ExecuteInProcessResult, settings: Settings, seconds: fl
     return summary
 
 
+class EmptySelectionError(ValueError):
+    """A `selection` that names no asset the job can materialise."""
+
+
 def run_pipeline(
     settings: Settings,
     *,
@@ -247,6 +251,8 @@ def run_pipeline(
     if selection is not None:
         # External assets (raw tables an EL tool landed) are read, never materialised.
         keys = {key for key in selection.resolve(graph) if graph.get(key).is_materializable}
+        if not keys:
+            raise EmptySelectionError("the selection names no asset of the job")
         subset["asset_selection"] = sorted(keys)
         # Run configuration only for the dbt steps the subset keeps.
         ops = {graph.get(key).assets_def.op.name for key in keys}
@@ -269,6 +275,7 @@ def run_pipeline(
         instance = dg.DagsterInstance.get()
 
     took_over: list[str] = []
+    not_released: list[str] = []
 
     def execute() -> dg.ExecuteInProcessResult:
         # One writer at a time (run_lock.py): held from the first step to the checkpoint.
@@ -286,11 +293,14 @@ def run_pipeline(
                         run_config=run_config, instance=instance, raise_on_error=False, **subset
                     )
             finally:
-                _release(settings)
+                failure = _release(settings)
+                if failure is not None:
+                    not_released.append(failure)
 
     if log_level == "INFO":
         summary = summarise(execute(), settings, time.monotonic() - started)
         summary.results[:0] = took_over
+        _add_release_failures(summary, not_released)
         return summary
     # dagster-dbt echoes dbt's whole log to stdout; keep it in a file beside the warehouse.
     log_file = settings.warehouse.parent / "logs" / "last_run.log"
@@ -299,22 +309,35 @@ def run_pipeline(
         result = execute()
     summary = summarise(result, settings, time.monotonic() - started)
     summary.results[:0] = took_over
+    _add_release_failures(summary, not_released)
     summary.log_file = log_file
     return summary
 
 
-def _release(settings: Settings) -> None:
+def _add_release_failures(summary: RunSummary, failures: list[str]) -> None:
+    """A checkpoint that failed after the steps (a full disk) fails the run, in its summary."""
+    if failures:
+        summary.success = False
+        summary.failures.extend(failure_text("checkpoint", failure) for failure in failures)
+
+
+def _release(settings: Settings) -> str | None:
     """Leave the warehouse whole and free at the end of a run. Spark: the run's Python
     steps share one JVM (resources.py); stop it, so that what comes next (a dbt process,
     another run) can open the metastore. DuckDB: checkpoint, so the database file holds
-    every table without its write-ahead log (a copy of the file alone is complete)."""
+    every table without its write-ahead log (a copy of the file alone is complete).
+
+    Returns why the checkpoint failed (a full disk), or None: what the run committed is
+    then still in the write-ahead log, which DuckDB replays when the file is next opened."""
     if settings.engine == "spark":
         from orchestration.spark import stop_session
 
         stop_session()
-        return
+        return None
     if not settings.warehouse.exists():
-        return
+        return None
+    import duckdb
+
     from orchestration.warehouse import DuckDBWarehouse, WarehouseLockedError
 
     try:
@@ -323,6 +346,9 @@ def _release(settings: Settings) -> None:
     except WarehouseLockedError:
         # Another process holds the file (a BI tool): it checkpoints when it closes.
         pass
+    except duckdb.Error as error:
+        return f"{error} (the run's writes stay in {settings.warehouse.name}.wal)"
+    return None
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ tools read one format whatever the engine.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import uuid
@@ -67,10 +68,12 @@ def publish_serving_copy(
     parquet_version = serving_dir / f"parquet.{version}"
     database = serving_dir / "cdp.duckdb"
     report = ServingReport(database=database, parquet=serving_dir / "parquet")
-    con = duckdb.connect(str(temporary))
-    con.execute("set enable_progress_bar = false")  # a long sort would draw one on stdout
-    con.execute("set memory_limit = ?", [duckdb_memory_limit()])
+    con: duckdb.DuckDBPyConnection | None = None
     try:
+        # Inside the try: on a full disk, creating the file fails already (and leaves it).
+        con = duckdb.connect(str(temporary))
+        con.execute("set enable_progress_bar = false")  # a long sort would draw one on stdout
+        con.execute("set memory_limit = ?", [duckdb_memory_limit()])
         if isinstance(warehouse, Path):
             _copy_from_duckdb_file(con, warehouse)
         else:
@@ -89,19 +92,34 @@ def publish_serving_copy(
             target_text = str(target).replace("'", "''")
             con.execute(f"copy {qualified} to '{target_text}' (format parquet)")
             kill_point("serving.mid_copy")
+        con.close()  # checkpoints the temporary file: a full disk can fail here too
     except BaseException:
-        con.close()
-        temporary.unlink(missing_ok=True)
+        if con is not None:
+            with contextlib.suppress(duckdb.Error):
+                con.close()
+        _remove_temporary(temporary)
         shutil.rmtree(parquet_version, ignore_errors=True)
         raise
-    con.close()
     kill_point("serving.before_swap")
     temporary.replace(database)  # atomic rename
     kill_point("serving.between_swaps")
     _swap_symlink(serving_dir / "parquet", parquet_version.name)
     kill_point("serving.after_swap")
     _remove_old_versions(serving_dir, keep=parquet_version.name)
+    # A publish killed before its swap leaves its temporary file (and WAL): one writer at
+    # a time (the run lock), so any left now is no one's.
+    for leftover in serving_dir.glob(".cdp.*.duckdb.tmp"):
+        _remove_temporary(leftover)
+    for leftover in serving_dir.glob(".cdp.*.duckdb.tmp.wal"):
+        leftover.unlink(missing_ok=True)
     return report
+
+
+def _remove_temporary(temporary: Path) -> None:
+    """A temporary serving file and its write-ahead log (a failed commit leaves one: a
+    full disk stops DuckDB while it writes the WAL)."""
+    temporary.unlink(missing_ok=True)
+    temporary.with_name(f"{temporary.name}.wal").unlink(missing_ok=True)
 
 
 def _cluster_by_person(con: duckdb.DuckDBPyConnection) -> None:

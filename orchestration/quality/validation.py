@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,35 @@ _RESULT_FIELDS = (
     "partial_unexpected_counts",
     "partial_missing_list",
 )
+
+
+# GX logs a Data Docs page it could not write with the whole Python traceback (its site
+# builder catches the error and goes on). For a full or read-only disk one line says it:
+# the index page then fails the step with the same error, which the summary and `cdp run`
+# name (cli.storage_failure_message).
+_GX_SITE_LOGGER = "great_expectations.render.renderer.site_builder"
+_STORAGE_ERROR_TEXTS = ("No space left on device", "Read-only file system", "Disk quota exceeded")
+
+
+class StorageErrorsWithoutTraceback(logging.Filter):
+    """Shorten GX's log of a page not written for lack of storage to its error line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if 'Traceback: "' not in message or not any(
+            text in message for text in _STORAGE_ERROR_TEXTS
+        ):
+            return True
+        error = message.split("Detailed information follows:", 1)[-1]
+        error = error.split('.  Traceback: "', 1)[0].strip()
+        record.msg = f"GX Data Docs: a page was not written: {error}"
+        record.args = ()
+        return True
+
+
+_site_logger = logging.getLogger(_GX_SITE_LOGGER)
+if not any(isinstance(f, StorageErrorsWithoutTraceback) for f in _site_logger.filters):
+    _site_logger.addFilter(StorageErrorsWithoutTraceback())
 
 
 @dataclass(frozen=True)

@@ -38,3 +38,19 @@ def test_person_grained_tables_are_stored_sorted_by_person(demo_build, tmp_path)
         )
         assert row["out_of_order"] == 0, table
     reader.close()
+
+
+def test_a_publish_removes_what_a_killed_publish_left(demo_build, tmp_path):
+    """A run killed before its swap leaves its temporary file (and its WAL): the next
+    successful publish removes them (one writer at a time, so they are no one's)."""
+    serving = tmp_path / "serving"
+    serving.mkdir()
+    leftovers = [
+        serving / ".cdp.0123456789ab.duckdb.tmp",
+        serving / ".cdp.0123456789ab.duckdb.tmp.wal",
+    ]
+    for leftover in leftovers:
+        leftover.write_bytes(b"half a copy")
+    publish_serving_copy(demo_build.warehouse, serving)
+    assert sorted(path.name for path in serving.glob(".cdp.*")) == []
+    assert (serving / "cdp.duckdb").is_file()

@@ -24,3 +24,14 @@ def test_the_wheel_ships_only_the_runtime_package():
 
     pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
     assert pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["orchestration"]
+
+
+def test_cdp_run_refuses_a_selection_it_cannot_parse(tmp_path):
+    """`cdp run --select` is parsed before the run lock is taken or anything is read."""
+    result = CliRunner().invoke(
+        main, ["run", "--warehouse", str(tmp_path / "cdp.duckdb"), "--select", 'key:"unclosed']
+    )
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --select" in result.output
+    assert not (tmp_path / "cdp.duckdb").exists()
+    assert not (tmp_path / "cdp.duckdb.lock").exists()
