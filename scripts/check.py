@@ -76,7 +76,12 @@ def default_workers() -> int:
 
 
 def pytest_command(fast: bool, workers: int) -> list[str]:
-    parallel = ["-n", str(workers), "--dist", "loadscope"] if workers > 1 else []
+    # --no-loadscope-reorder: xdist would otherwise hand out the modules with the most tests
+    # first, not the longest ones first (tests/conftest.py `run_order`): the Spark parity
+    # module, few tests and the longest of all, started 21 minutes into the check.
+    parallel = (
+        ["-n", str(workers), "--dist", "loadscope", "--no-loadscope-reorder"] if workers > 1 else []
+    )
     return [sys.executable, "-m", "pytest", *parallel, *(["-m", "not slow"] if fast else [])]
 
 

@@ -64,7 +64,9 @@ def test_cdp_is_the_projects_cli_and_check_builds_through_it():
     assert [sys.executable, "-m", "pytest"] in commands
     # The check's pytest runs in worker processes (xdist), the tests handed out by module.
     parallel = [command for _, command in check.steps(Path("build"), fast=False, workers=2)]
-    assert [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadscope"] in parallel
+    # In the order of the collection (the longest first), not xdist's most-tests-first.
+    distributed = ["-n", "2", "--dist", "loadscope", "--no-loadscope-reorder"]
+    assert [sys.executable, "-m", "pytest", *distributed] in parallel
 
 
 def test_the_check_builds_the_demo_with_the_arguments_pytest_reads():
