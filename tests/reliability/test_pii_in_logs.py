@@ -21,6 +21,7 @@ import pytest
 
 from orchestration.identifiers import normalize_email, normalize_phone
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from tests.commands import cdp
 
 EMAIL = re.compile(r"[^\s@,;:'\"<>()\[\]{}/\\|=`]+@[^\s@,;:'\"<>()\[\]{}/\\|=`]+\.[A-Za-z]{2,}")
 PHONE_KEY = re.compile(r'"phone"\s*:\s*"([^"]+)"', re.IGNORECASE)
@@ -180,3 +181,49 @@ def test_the_scan_finds_an_identifier_written_as_a_log_would():
     assert leaks("['0000000000']", emails, phones) == ["0000000000"]
     # Masked, or digits inside a longer number (a float, a timestamp): not a leak.
     assert leaks("A***@Example.com +1********23 0.30000000000000004", emails, phones) == []
+
+
+def test_a_run_failing_on_a_broken_file_prints_no_raw_email_or_phone(tmp_path):
+    """A file without a header (its first row, an e-mail and a phone in it, is read as
+    the header and refuses the file) and a Latin-1 row carrying an e-mail (quarantined):
+    the failing run's stdout, stderr, full log and Dagster event log show them masked."""
+    raw_dir = tmp_path / "raw"
+    raw_dir.mkdir()
+    (raw_dir / "crm_contacts.csv").write_text(
+        "c1,a1,Zelda.Quill@Example.org,+14155550199,Zelda,Quill\n"
+    )
+    (raw_dir / "shop_orders.csv").write_bytes(
+        "order_id,email,phone\n1,ok@example.net,\n2,jörg.brandt@example.de,+4930123456\n".encode(
+            "latin-1"
+        )
+    )
+    warehouse = tmp_path / "build" / "cdp.duckdb"
+    completed = cdp(
+        "run",
+        "--raw-dir",
+        raw_dir,
+        "--warehouse",
+        warehouse,
+        "--exports-dir",
+        tmp_path / "build" / "exports",
+        dagster_home=tmp_path / "dagster_home",
+    )
+    assert completed.returncode != 0
+    assert "crm_contacts.csv: none of the columns of table crm_contacts found" in completed.stdout
+    assert "Z***@Example.org" in completed.stdout  # the refusal names the row, masked
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (reason,) = con.execute("select reason from raw.quarantine").fetchone()
+    assert reason.startswith("not valid UTF-8 at byte")  # the Latin-1 row, quarantined
+    emails = {"Zelda.Quill@Example.org", "jörg.brandt@example.de", "ok@example.net"}
+    phones = {"+14155550199", "+4930123456"}
+    texts = {"stdout": completed.stdout, "stderr": completed.stderr}
+    log = warehouse.parent / "logs" / "last_run.log"
+    if log.exists():
+        texts[str(log)] = log.read_text(errors="replace")
+    for path in sorted((tmp_path / "dagster_home").rglob("*.db")):
+        texts[str(path)] = sqlite_text(path)
+    # jörg's address as the quarantine keeps it (`j\xf6rg...`) would not be a leak of
+    # the text: look for its ASCII part too.
+    emails.add("brandt@example.de")
+    found = {where: hits for where, text in texts.items() if (hits := leaks(text, emails, phones))}
+    assert found == {}, found
