@@ -288,6 +288,13 @@ class DataDocs:
             run_id=gx_run_id,
             batch_identifier=result.batch_id,
         )
+        # The Data Docs pages are rendered from the stored result: its sample values of
+        # e-mails and phones masked, as everywhere else (orchestration/pii.py).
+        for item in result.results:
+            if item.result:
+                column = item.expectation_config.kwargs.get("column")
+                item.result.update(mask_samples(column, dict(item.result)))
+        self.context.validation_results_store.set(validation_id, result)
         return result, validation_id, suite_id
 
     def _datasource(self, frame: Frame) -> Any:
