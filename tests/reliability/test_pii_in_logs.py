@@ -227,3 +227,29 @@ def test_a_run_failing_on_a_broken_file_prints_no_raw_email_or_phone(tmp_path):
     emails.add("brandt@example.de")
     found = {where: hits for where, text in texts.items() if (hits := leaks(text, emails, phones))}
     assert found == {}, found
+
+
+def test_gx_results_and_data_docs_of_the_demo_build_show_no_raw_identifier(
+    demo_run, demo_db, identifiers
+):
+    """Not logs but read like them: the check history and the Data Docs pages (beside
+    the warehouse, or where scripts/check.py puts them: CDP_DATA_DOCS_DIR beside the
+    build) list GX's sample values, masked."""
+    emails, phones = identifiers
+    rows = demo_db.execute(
+        "select observed_value, details from quality.gx_validation_results"
+    ).fetchall()
+    assert rows
+    texts = {"quality.gx_validation_results": "\n".join(map(repr, rows))}
+    folders = [demo_run.build_dir / "data_docs", demo_run.build_dir.parent / "data_docs"]
+    pages = [
+        path
+        for folder in folders
+        if folder.is_dir()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.suffix in {".html", ".json"}
+    ]
+    assert pages, f"no Data Docs in {folders}"
+    texts |= {str(path): path.read_text(errors="replace") for path in pages}
+    found = {where: hits for where, text in texts.items() if (hits := leaks(text, emails, phones))}
+    assert found == {}, found
