@@ -15,11 +15,12 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import dagster as dg
 
 from orchestration.environment import prepare_process
+from orchestration.pii import mask_emails_in
 from orchestration.reports import SUMMARY_KEY
 from orchestration.run_lock import run_lock
 from orchestration.settings import PROJECT_ROOT, Settings
@@ -305,13 +306,35 @@ def run_pipeline(
     # dagster-dbt echoes dbt's whole log to stdout; keep it in a file beside the warehouse.
     log_file = settings.warehouse.parent / "logs" / "last_run.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    with log_file.open("w") as log, contextlib.redirect_stdout(log):
+    with log_file.open("w") as log, contextlib.redirect_stdout(MaskedLog(log)):
         result = execute()
     summary = summarise(result, settings, time.monotonic() - started)
     summary.results[:0] = took_over
     _add_release_failures(summary, not_released)
     summary.log_file = log_file
     return summary
+
+
+class MaskedLog:
+    """A text stream that writes to `target` with every e-mail address masked: dbt's
+    output (an engine error quoting a value, a test's failing rows) goes to the run's log
+    file through it (docs/operations.md, "Secrets and PII hygiene")."""
+
+    def __init__(self, target: IO[str]) -> None:
+        self.target = target
+
+    def write(self, text: str) -> int:
+        self.target.write(mask_emails_in(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.target, name)
 
 
 def _add_release_failures(summary: RunSummary, failures: list[str]) -> None:

@@ -41,6 +41,7 @@ from orchestration.ingestion.readers import (
     read_jsonl_chunks,
     read_parquet_chunks,
 )
+from orchestration.pii import mask_emails_in, mask_value
 from orchestration.warehouse import (
     DUCKDB_ERRORS,
     DuckDBConnection,
@@ -87,7 +88,9 @@ def map_columns(table: Table, source_names: list[str]) -> ColumnMapping:
         elif normalised in aliases:
             rank, target = 2, aliases[normalised]
         else:
-            unknown.append(name)
+            # Reported in the log and the ledger: a data row taken for a header (a file
+            # without one) must not put its e-mail or phone there.
+            unknown.append(mask_value(name))
             continue
         sources[target].append((rank, positional_source(index)))
     return ColumnMapping(
@@ -227,7 +230,7 @@ def _chunks_and_mapping(
     if len(mapping.missing) == len(table.columns):
         raise IngestionError(
             f"{path}: none of the columns of table {table.name} found "
-            f"(columns in the file: {', '.join(names[:12]) or 'none'})"
+            f"(columns in the file: {', '.join(map(mask_value, names[:12])) or 'none'})"
         )
     absent_keys = [column for column in table.key if column in mapping.missing]
     if absent_keys:
@@ -344,7 +347,7 @@ def load_file(
                 raise IngestionError(f"{path}: read {accounted} of its {declared} rows")
         if fmt == "jsonl":
             known = set(table.columns) | set(table.aliases) | table.ignored
-            unknown = sorted(unknown_keys - known)
+            unknown = sorted({mask_value(key) for key in unknown_keys - known})
             missing = []
         result.unknown_columns, result.missing_columns = unknown, missing
         if result.rows_loaded + result.rows_quarantined == 0:
@@ -379,11 +382,13 @@ def load_table(
             rel_path = path.relative_to(raw_dir).as_posix()
             try:
                 file_load = load_file(warehouse, typing, table, path, rel_path, loaded_at, loaded)
+            # The errors reach the log, the summary and Dagster's event log: an engine's
+            # message may quote a value of the file (an e-mail), masked here.
             except IngestionError as error:
-                report.errors.append(str(error))
+                report.errors.append(mask_emails_in(str(error)))
                 continue
             except DUCKDB_ERRORS as error:
-                report.errors.append(f"{path}: {error}")
+                report.errors.append(mask_emails_in(f"{path}: {error}"))
                 continue
             report.files.append(file_load)
             kill_point("ingest.after_file")

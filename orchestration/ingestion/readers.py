@@ -5,16 +5,23 @@ typing (in DuckDB SQL: orchestration/warehouse/file_typing.py, driven by loader.
 quarantine exactly the values that fail, with the file and row number they came from.
 CSV and JSON lines are read here in Python; Parquet through the typing connection
 (`FileTyping`), whose errors become IngestionError here.
+
+Text files are UTF-8 (a byte-order mark dropped), decoded record by record: a record
+holding bytes that are not UTF-8 is rejected with the offset of the first one, the rest
+of the file loads; only a CSV header that is not UTF-8 refuses the file.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gzip
 import hashlib
 import io
 import os
+import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,25 +177,78 @@ class Chunk:
 
 @contextlib.contextmanager
 def _open_text(path: Path) -> Iterator[IO[str]]:
-    """Text of a (possibly gzipped) file; a decoding error names the file and byte."""
+    """Text of a (possibly gzipped) file. A UTF-8 byte-order mark is dropped; bytes that
+    are not UTF-8 are read as lone surrogates (U+DC80..U+DCFF, `surrogateescape`), which
+    no valid text holds, so that each record can be checked on its own (`utf8_error`)
+    instead of one bad byte refusing the whole file."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as raw:
-            # utf-8-sig drops a byte-order mark; anything not UTF-8 fails the file loudly.
-            yield io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
-    except UnicodeDecodeError as error:
-        raise IngestionError(
-            f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"
-        ) from None
+            yield io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise IngestionError(f"{path}: not a readable gzip file ({error})") from None
+
+
+def _bom_bytes(path: Path) -> int:
+    """3 when the (decompressed) file starts with a UTF-8 byte-order mark, else 0: the
+    offset of the first character `_open_text` gives."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as raw:
+            return 3 if raw.read(3) == codecs.BOM_UTF8 else 0
+    except (gzip.BadGzipFile, EOFError, zlib.error, OSError):
+        return 0  # the reader itself reports an unreadable file
+
+
+# A byte that is not UTF-8, as `surrogateescape` decodes it.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _byte_length(text: str) -> int:
+    """The length in bytes of text read by `_open_text` (ASCII: O(1) to tell)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogateescape"))
+
+
+def utf8_error(text: str, offset: int, line: int) -> str | None:
+    """Why `text` (a record read by `_open_text`, starting at byte `offset` and on line
+    `line` of the file) is not UTF-8, or None when it is: the first bad byte's value,
+    its offset in the file and its line."""
+    if text.isascii():
+        return None
+    found = _ESCAPED_BYTE.search(text)
+    if found is None:
+        return None
+    at = offset + _byte_length(text[: found.start()])
+    line += text.count("\n", 0, found.start()) + text.count("\r", 0, found.start())
+    line -= text.count("\r\n", 0, found.start())
+    value = ord(found.group()) - 0xDC00
+    return f"not valid UTF-8 at byte {at} (0x{value:02X}, line {line})"
+
+
+def visible(text: str) -> str:
+    """A record as it can be stored and shown: bytes that are not UTF-8 as `\\xNN`."""
+    if text.isascii() or _ESCAPED_BYTE.search(text) is None:
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def csv_header(path: Path) -> list[str]:
+    """The header's names. A header that is not UTF-8 refuses the file: without its
+    names no column can be mapped (the file is in another encoding: re-encode it)."""
     csv.field_size_limit(FIELD_SIZE_LIMIT)
     try:
         with _open_text(path) as handle:
-            return next(csv.reader(handle, strict=True), [])
+            lines = _Lines(handle, _bom_bytes(path))
+            header = next(csv.reader(lines, strict=True), [])
+            bad = utf8_error(*lines.take())
     except csv.Error as error:
         raise IngestionError(f"{path}: cannot parse the CSV header: {error}") from None
+    if bad is not None:
+        raise IngestionError(
+            f"{path}: the CSV header is {bad}: re-encode the file as UTF-8 "
+            "(`iconv -f latin1 -t utf-8` for a Latin-1 export)"
+        )
+    return header
 
 
 # The csv module's default limit (128 KiB a field) would refuse a whole file for one long
@@ -199,12 +259,14 @@ _UNTERMINATED = "unexpected end of data"
 
 
 class _Lines:
-    """The physical lines csv reads, kept per record: the raw text of a broken record."""
+    """The physical lines csv reads, kept per record: the raw text of a broken record,
+    and where in the file it starts (byte offset, line number)."""
 
-    def __init__(self, handle: IO[str]) -> None:
+    def __init__(self, handle: IO[str], offset: int = 0) -> None:
         self.handle = handle
         self.pending: list[str] = []
         self.consumed = 0  # lines of the records already taken
+        self.offset = offset  # bytes of the records already taken (and the BOM)
 
     def __iter__(self) -> _Lines:
         return self
@@ -214,22 +276,25 @@ class _Lines:
         self.pending.append(line)
         return line
 
-    def take(self) -> str:
+    def take(self) -> tuple[str, int, int]:
+        """The pending record's text, its first byte's offset and its first line."""
         text = "".join(self.pending)
+        start, line = self.offset, self.consumed + 1
         self.consumed += len(self.pending)
+        self.offset += _byte_length(text)
         self.pending = []
-        return text
+        return text, start, line
 
 
 def read_csv_chunks(path: Path) -> Iterator[Chunk]:
-    """RFC 4180 CSV with a header; empty fields are NULL. A record with a wrong field
-    count, broken quoting (text after a closing quote: the record ends with its line) or
-    a NUL byte is rejected with its reason; a quote never closed (the rest of the file
-    would be one field) fails the file."""
+    """RFC 4180 CSV with a header; empty fields are NULL. A record with bytes that are
+    not UTF-8, a wrong field count, broken quoting (text after a closing quote: the
+    record ends with its line) or a NUL byte is rejected with its reason; a quote never
+    closed (the rest of the file would be one field) fails the file."""
     csv.field_size_limit(FIELD_SIZE_LIMIT)
     try:
         with _open_text(path) as handle:
-            yield from _csv_records(path, _Lines(handle))
+            yield from _csv_records(path, _Lines(handle, _bom_bytes(path)))
     except csv.Error as error:
         raise IngestionError(f"{path}: malformed CSV: {error}") from None
 
@@ -252,7 +317,7 @@ def _csv_records(path: Path, lines: _Lines) -> Iterator[Chunk]:
         except StopIteration:
             break
         except csv.Error as error:
-            text = lines.take()
+            text, offset, line = lines.take()
             if str(error) == _UNTERMINATED:
                 raise IngestionError(
                     f"{path}: a quoted field opened in record {row_number + 1} (line "
@@ -260,14 +325,17 @@ def _csv_records(path: Path, lines: _Lines) -> Iterator[Chunk]:
                     "into records"
                 ) from None
             row_number += 1
-            reason = f"broken CSV quoting: {error}"
-            rejects.append(Reject(row_number, text.rstrip("\r\n"), reason))
+            reason = utf8_error(text, offset, line) or f"broken CSV quoting: {error}"
+            rejects.append(Reject(row_number, visible(text.rstrip("\r\n")), reason))
         else:
-            text = lines.take()
+            text, offset, line = lines.take()
             if not fields:
                 continue  # a blank line is not a record
             row_number += 1
-            if "\x00" in text:
+            not_utf8 = utf8_error(text, offset, line)
+            if not_utf8 is not None:
+                rejects.append(Reject(row_number, visible(_csv_line(fields)), not_utf8))
+            elif "\x00" in text:
                 rejects.append(Reject(row_number, _csv_line(fields), "NUL byte in a field"))
             elif len(fields) != width:
                 reason = f"expected {width} fields, found {len(fields)}"
@@ -304,33 +372,42 @@ def _csv_chunk(
 
 
 def read_jsonl_chunks(path: Path) -> Iterator[Chunk]:
-    """One JSON document per line; the text goes to DuckDB, which parses it vectorised."""
+    """One JSON document per line; the text goes to DuckDB, which parses it vectorised.
+    A line with bytes that are not UTF-8 is rejected with its reason."""
     with _open_text(path) as handle:
         row_numbers: list[int] = []
         lines: list[str] = []
+        rejects: list[Reject] = []
         row_number = 0
+        offset, line_number = _bom_bytes(path), 0
         for line in handle:
+            start, line_number = offset, line_number + 1
+            offset += _byte_length(line)
             stripped = line.strip()
             if not stripped:
                 continue  # a blank line is not a record
             row_number += 1
-            row_numbers.append(row_number)
-            lines.append(stripped)
-            if len(lines) >= CHUNK_ROWS:
-                yield _jsonl_chunk(row_numbers, lines)
-                row_numbers, lines = [], []
-        if lines:
-            yield _jsonl_chunk(row_numbers, lines)
+            not_utf8 = utf8_error(line, start, line_number)
+            if not_utf8 is not None:
+                rejects.append(Reject(row_number, visible(stripped), not_utf8))
+            else:
+                row_numbers.append(row_number)
+                lines.append(stripped)
+            if len(lines) + len(rejects) >= CHUNK_ROWS:
+                yield _jsonl_chunk(row_numbers, lines, rejects)
+                row_numbers, lines, rejects = [], [], []
+        if lines or rejects:
+            yield _jsonl_chunk(row_numbers, lines, rejects)
 
 
-def _jsonl_chunk(row_numbers: list[int], lines: list[str]) -> Chunk:
+def _jsonl_chunk(row_numbers: list[int], lines: list[str], rejects: list[Reject]) -> Chunk:
     data = pa.table(
         {
             "_row_number": pa.array(row_numbers, type=pa.int64()),
             "_line": pa.array(lines, type=pa.string()),
         }
     )
-    return Chunk(data, [])
+    return Chunk(data, rejects)
 
 
 def parquet_columns(typing: FileTyping, path: Path) -> list[tuple[str, str]]:

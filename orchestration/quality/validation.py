@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from orchestration.pii import mask_column_value
 from orchestration.quality.frames import (
     Frame,
     add_band_columns,
@@ -287,6 +288,13 @@ class DataDocs:
             run_id=gx_run_id,
             batch_identifier=result.batch_id,
         )
+        # The Data Docs pages are rendered from the stored result: its sample values of
+        # e-mails and phones masked, as everywhere else (orchestration/pii.py).
+        for item in result.results:
+            if item.result:
+                column = item.expectation_config.kwargs.get("column")
+                item.result.update(mask_samples(column, dict(item.result)))
+        self.context.validation_results_store.set(validation_id, result)
         return result, validation_id, suite_id
 
     def _datasource(self, frame: Frame) -> Any:
@@ -352,6 +360,32 @@ def _observed(expectation: ExpectationSpec, result: Mapping[str, Any], frame: Fr
         "missing_count": result.get("missing_count"),
         "unexpected_count": result.get("unexpected_count"),
         "unexpected_percent": to_jsonable(result.get("unexpected_percent")),
+    }
+
+
+# GX's fields that list values of the data (up to `partial_unexpected_count` of them).
+_SAMPLE_FIELDS = ("partial_unexpected_list", "partial_unexpected_counts", "partial_missing_list")
+
+
+def masked(column: Any, value: Any) -> Any:
+    """Values of `column` (one, a list, GX's `{"value": v, "count": n}`) with e-mails and
+    phones masked (orchestration/pii.py): they reach Dagster's event log, the check's
+    description and `quality.gx_validation_results`."""
+    name = column if isinstance(column, str) else None
+    if isinstance(value, list):
+        return [masked(name, item) for item in value]
+    if isinstance(value, dict):
+        if set(value) == {"value", "count"}:
+            return {"value": masked(name, value["value"]), "count": value["count"]}
+        return value  # a metric (counts, shares): no values of the data
+    return mask_column_value(name, value)
+
+
+def mask_samples(column: Any, result: dict[str, Any]) -> dict[str, Any]:
+    """GX's result with its sample values masked (`masked`)."""
+    return {
+        key: masked(column, value) if key in _SAMPLE_FIELDS else value
+        for key, value in result.items()
     }
 
 
@@ -477,8 +511,11 @@ def validate_target(
                     if key != "batch_id"
                 }
             ),
-            "result": to_jsonable(
-                {key: outcome_result[key] for key in _RESULT_FIELDS if key in outcome_result}
+            "result": mask_samples(
+                expectation.kwargs.get("column"),
+                to_jsonable(
+                    {key: outcome_result[key] for key in _RESULT_FIELDS if key in outcome_result}
+                ),
             ),
             **_frame_details(frame),
         }
@@ -490,7 +527,9 @@ def validate_target(
         if error:
             details["error"] = error
             success = False
-        observed = _observed(expectation, outcome_result, frame)
+        observed = masked(
+            expectation.kwargs.get("column"), _observed(expectation, outcome_result, frame)
+        )
         if expectation.name in band_errors:
             details["error"] = band_errors[expectation.name]
             success = False

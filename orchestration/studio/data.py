@@ -16,9 +16,9 @@ from typing import Any, Protocol
 
 from orchestration.activation.model import CONSENT_PURPOSES
 from orchestration.identifiers import normalize_email, normalize_phone
+from orchestration.pii import mask
 
 IDENTIFIER_TYPES = ("customer_id", "contact_id", "email", "phone", "anonymous_id", "device_id")
-PII_TYPES = frozenset({"email", "phone"})
 # Golden-record traits and the column naming the source that won each.
 TRAITS_WITH_SOURCE = (
     ("email", "email_source"),
@@ -109,28 +109,6 @@ class Reader(Protocol):
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> list[dict[str, Any]]: ...
 
     def has_table(self, relation: str) -> bool: ...
-
-
-def mask_email(value: str) -> str:
-    """'ann.lee@example.com' -> 'a***@example.com': enough to tell people apart."""
-    local, at, domain = value.partition("@")
-    if not at:
-        return "***"
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_phone(value: str) -> str:
-    """'+14155550123' -> '+1*******23': the country code and the last two digits."""
-    if len(value) <= 5:
-        return "***"
-    return value[:2] + "*" * (len(value) - 4) + value[-2:]
-
-
-def mask(identifier_type: str, value: Any, show_pii: bool) -> Any:
-    """An identifier value as a page shows it."""
-    if value is None or show_pii or identifier_type not in PII_TYPES:
-        return value
-    return mask_email(str(value)) if identifier_type == "email" else mask_phone(str(value))
 
 
 # -- 1. search ----------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def test_a_failing_run_exits_non_zero_and_names_the_step_and_the_file(tmp_path):
     assert printed.headline.startswith("cdp run FAILED")
     assert [step.split(":")[0] for step in printed.failed_steps] == ["raw_tables"]
     # The summary itself (stdout, not the Dagster log on stderr) names the file.
-    assert f"{bad_file}: not UTF-8 text" in completed.stdout
+    assert f"{bad_file}: the CSV header is not valid UTF-8" in completed.stdout
     # The good files were loaded; nothing downstream ran on the partial picture.
     assert printed.tables["events"][0] > 0
     assert printed.models == 0

@@ -11,7 +11,10 @@ docs/own-data.md states:
   text (`5" screen`).
 * JSON lines: every physical line (split at \\n, \\r\\n or \\r) that is not only
   whitespace is one record, whether or not it is a JSON object.
-* Bytes that are not UTF-8 (a Latin-1 export) refuse the file; a UTF-8 BOM is dropped.
+* Bytes that are not UTF-8 (a Latin-1 export, random bytes) quarantine the record that
+  holds them, with the reason `not valid UTF-8 at byte N`; in the CSV header they refuse
+  the file. A UTF-8 BOM is dropped. The counts read the file with `surrogateescape`
+  (a bad byte becomes a lone surrogate, which is no line break, quote or comma).
 
 The default run is short (CI); `HYPOTHESIS_PROFILE=fuzz` draws many more examples.
 """
@@ -66,11 +69,23 @@ class Unterminated(Exception):
     """The file ends inside a quoted field."""
 
 
+def not_utf8(text: str) -> bool:
+    """Whether text decoded with `surrogateescape` held bytes that are not UTF-8."""
+    return any("\udc80" <= char <= "\udcff" for char in text)
+
+
 def csv_records(text: str) -> int:
     """Records after the header by RFC 4180 and the broken-quoting rule above."""
-    records = 0
+    return len(csv_record_texts(text))
+
+
+def csv_record_texts(text: str, with_header: bool = False) -> list[str]:
+    """The raw text of each record after the header (its physical lines)."""
+    records: list[str] = []
     state = "record"  # record | field | unquoted | quoted | quote
+    pending = ""
     for line in physical_lines(text):
+        pending += line
         if state != "quoted":
             state = "record"
         for char in line:
@@ -99,14 +114,31 @@ def csv_records(text: str) -> int:
         if state == "quoted":
             continue
         if state != "record":
-            records += 1
+            records.append(pending)
+        pending = ""
     if state == "quoted":
         raise Unterminated
-    return max(records - 1, 0)  # the header
+    return records if with_header else records[1:]
+
+
+def csv_bad_records(text: str) -> list[int]:
+    """Row numbers of the records that hold bytes that are not UTF-8."""
+    return [number for number, record in enumerate(csv_record_texts(text), 1) if not_utf8(record)]
 
 
 def jsonl_records(text: str) -> int:
-    return sum(1 for line in physical_lines(text) if line.strip())
+    return len(jsonl_record_texts(text))
+
+
+def jsonl_record_texts(text: str) -> list[str]:
+    return [line for line in physical_lines(text) if line.strip()]
+
+
+def jsonl_bad_records(text: str) -> list[int]:
+    return [number for number, line in enumerate(jsonl_record_texts(text), 1) if not_utf8(line)]
+
+
+BAD_RECORDS = {csv_records: csv_bad_records, jsonl_records: jsonl_bad_records}
 
 
 # --- loading one file ----------------------------------------------------------------
@@ -143,16 +175,26 @@ def csv_header_has_key(text: str) -> bool:
     return "order_id" in {name.strip().lower() for name in names}
 
 
-def check_outcome(table: str, name: str, data: bytes, counter, header_ok=None) -> None:
-    """The property: refused as predicted, or every record accounted for."""
-    refusals: list[str] = []
+def csv_header_ok(text: str) -> bool:
+    """The header names the key and is UTF-8 (else the file is refused)."""
     try:
-        text = data.decode("utf-8-sig")
+        header = csv_record_texts(text, with_header=True)[:1]
+    except Unterminated:
+        return False
+    return csv_header_has_key(text) and not any(not_utf8(record) for record in header)
+
+
+def check_outcome(table: str, name: str, data: bytes, counter, header_ok=None) -> None:
+    """The property: refused as predicted, or every record accounted for, the records
+    with bytes that are not UTF-8 quarantined with that reason."""
+    refusals: list[str] = []
+    bad: list[int] = []
+    try:
+        text = data.decode("utf-8-sig", errors="surrogateescape")
         if header_ok is not None and not header_ok(text):
-            refusals += HEADER_REFUSALS
+            refusals += ["the CSV header is not valid UTF-8", *HEADER_REFUSALS]
         expected = counter(text)
-    except UnicodeDecodeError:
-        refusals += ["not UTF-8 text", *HEADER_REFUSALS]
+        bad = BAD_RECORDS[counter](text)
     except Unterminated:
         refusals += ["is never closed"]
     report, loaded, quarantined, ledger = load_one(table, name, data)
@@ -170,6 +212,8 @@ def check_outcome(table: str, name: str, data: bytes, counter, header_ok=None) -
     for _, record, reason in quarantined:
         assert reason
         assert record is not None
+    not_utf8_rows = sorted(n for n, _, why in quarantined if why.startswith("not valid UTF-8"))
+    assert not_utf8_rows == bad
 
 
 # --- strategies ----------------------------------------------------------------------
@@ -203,6 +247,23 @@ HOSTILE = st.one_of(
 ORDER_COLUMNS = ["order_id", "customer_id", "email", "status", "total", "tax", "created_at"]
 
 
+LATIN1 = ["é", "Köln", "Straße", "Müller", "ñ", "©", "\xa0", "\xff"]
+
+
+@st.composite
+def mixed_encoding(draw, text: str) -> bytes:
+    """Each physical line in UTF-8 or in Latin-1 (an export appended to by two systems),
+    some lines given a Latin-1 letter first: invalid UTF-8 rows among valid ones."""
+    data = b""
+    for line in physical_lines(text):
+        if draw(st.integers(0, 2)) == 0:
+            line = draw(st.sampled_from(LATIN1)) + line
+        data += line.encode(draw(st.sampled_from(["utf-8", "latin-1"])), errors="replace")
+    if draw(st.booleans()):
+        data = b"\xef\xbb\xbf" + data
+    return data
+
+
 @st.composite
 def csv_files(draw) -> bytes:
     columns = draw(st.lists(st.sampled_from(ORDER_COLUMNS), min_size=1, max_size=6, unique=True))
@@ -227,11 +288,13 @@ def csv_files(draw) -> bytes:
     if draw(st.integers(0, 8)) == 0:
         text += '"unterminated' + newline + "1,2" + newline
     data = text.encode("utf-8")
-    encoding = draw(st.sampled_from(["utf-8", "utf-8", "bom", "latin-1", "bytes"]))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8", "bom", "latin-1", "mixed", "bytes"]))
     if encoding == "bom":
         data = b"\xef\xbb\xbf" + data
     elif encoding == "latin-1":
         data = text.encode("latin-1", errors="replace")
+    elif encoding == "mixed":
+        data = draw(mixed_encoding(text))
     elif encoding == "bytes":
         at = draw(st.integers(0, len(data)))
         data = data[:at] + draw(st.binary(min_size=1, max_size=4)) + data[at:]
@@ -276,8 +339,11 @@ def jsonl_files(draw) -> bytes:
     newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     text = newline.join(draw(st.lists(jsonl_lines(), max_size=12)))
     data = text.encode("utf-8")
-    if draw(st.integers(0, 5)) == 0:
+    kind = draw(st.integers(0, 5))
+    if kind == 0:
         data = text.encode("latin-1", errors="replace")
+    elif kind == 1:
+        return draw(mixed_encoding(text))
     if draw(st.integers(0, 5)) == 0:
         data = b"\xef\xbb\xbf" + data
     return data
@@ -287,16 +353,19 @@ def jsonl_files(draw) -> bytes:
 @given(data=csv_files())
 @example(data=b"\xef\xbb\xbforder_id,total\n1,1e3\n")
 @example(data=b"order_id,total\n1,caf\xe9\n")
+@example(data=b'order_id,total\n1,2\n\xff,3\r\n"4\n\xe9",5\n6,7')
+@example(data=b"order_id,tot\xe9l\n1,2\n")
 @example(data=b'order_id,total\n"1"x,2\n3,4\n')
 @example(data=b'order_id,total\n"1,2\n3,4\n')
 def test_fuzzed_csv_is_loaded_quarantined_or_refused(data: bytes) -> None:
-    check_outcome("shop_orders", "shop_orders.csv", data, csv_records, csv_header_has_key)
+    check_outcome("shop_orders", "shop_orders.csv", data, csv_records, csv_header_ok)
 
 
 @PROFILE
 @given(data=jsonl_files())
 @example(data=b'{"message_id": "1", "message_id": "2"}\n{"messageId": "3"}\n')
 @example(data=b'{"messageId": "1\x00"}\n\r\n[1]\r{"messageId": "2"}')
+@example(data=b'\xef\xbb\xbf{"messageId": "\xe9"}\r{"messageId": "2"}\n\xff')
 def test_fuzzed_jsonl_is_loaded_quarantined_or_refused(data: bytes) -> None:
     check_outcome("events", "events.jsonl", data, jsonl_records)
 
@@ -312,13 +381,81 @@ def test_a_utf8_bom_is_dropped_from_the_csv_header():
     assert report.files[0].unknown_columns == []
 
 
-def test_a_latin1_file_is_refused_naming_the_file_and_the_byte():
-    report, loaded, _, ledger = load_one(
-        "shop_orders", "shop_orders.csv", "order_id,city\n1,Köln\n".encode("latin-1")
+def test_latin1_rows_in_a_utf8_csv_are_quarantined_one_by_one_and_the_others_load():
+    data = (
+        b"\xef\xbb\xbforder_id,email\r\n"
+        + "1,köln@example.com\r\n".encode()  # UTF-8: loads
+        + "2,köln@example.com\r\n".encode("latin-1")
+        + b'3,"two\nlines \xe9"\r\n'  # the bad byte on the record's second line
+        + b"4,ok\r\n"
     )
+    report, loaded, quarantined, ledger = load_one("shop_orders", "shop_orders.csv", data)
+    assert report.errors == []
+    assert (report.rows_loaded, report.rows_quarantined, ledger) == (2, 2, 1)
+    assert sorted(loaded) == [1, 4]
+    assert quarantined == [
+        # Offsets count from 0 in the file, its BOM included; the record shows the byte.
+        (2, "2,k\\xf6ln@example.com", "not valid UTF-8 at byte 43 (0xF6, line 3)"),
+        (3, '3,"two\nlines \\xe9"', "not valid UTF-8 at byte 73 (0xE9, line 5)"),
+    ]
+
+
+def test_a_wholly_latin1_csv_quarantines_each_row_with_a_non_ascii_letter():
+    """No encoding is guessed: ASCII rows are the same bytes in both and load; a row
+    with a Latin-1 letter is quarantined with the byte."""
+    text = "order_id,city\n1,Köln\n2,Bonn\n3,Málaga\n"
+    report, loaded, quarantined, _ = load_one(
+        "shop_orders", "shop_orders.csv", text.encode("latin-1")
+    )
+    assert report.errors == []
+    assert loaded == [2]
+    assert [(n, why) for n, _, why in quarantined] == [
+        (1, "not valid UTF-8 at byte 17 (0xF6, line 2)"),
+        (3, "not valid UTF-8 at byte 31 (0xE1, line 4)"),
+    ]
+
+
+def test_a_csv_header_that_is_not_utf8_refuses_the_file_naming_the_byte():
+    data = "order_id,straße\n1,a\n".encode("latin-1")
+    report, loaded, _, ledger = load_one("shop_orders", "shop_orders.csv", data)
     assert len(report.errors) == 1
-    assert "shop_orders.csv: not UTF-8 text" in report.errors[0]
-    assert "at byte 17" in report.errors[0]
+    assert "shop_orders.csv: the CSV header is not valid UTF-8 at byte 13" in report.errors[0]
+    assert "iconv" in report.errors[0]
+    assert (loaded, ledger) == ([], 0)
+
+
+def test_latin1_lines_in_utf8_json_lines_are_quarantined_and_the_others_load():
+    data = (
+        '{"messageId": "m1", "type": "track", "event": "Köln"}\n'.encode()
+        + '{"messageId": "m2", "type": "track", "event": "Köln"}\r\n'.encode("latin-1")
+        + b"\n"
+        + b'{"messageId": "m3", "type": "track"}'
+    )
+    report, loaded, quarantined, _ = load_one("events", "events.jsonl", data)
+    assert report.errors == []
+    assert sorted(loaded) == [1, 3]
+    assert quarantined == [
+        (
+            2,
+            '{"messageId": "m2", "type": "track", "event": "K\\xf6ln"}',
+            "not valid UTF-8 at byte 103 (0xF6, line 2)",
+        )
+    ]
+
+
+def test_a_gzipped_file_with_a_latin1_row_quarantines_it():
+    import gzip
+
+    data = gzip.compress(b"order_id,city\n1,K\xf6ln\n2,Bonn\n")
+    report, loaded, quarantined, _ = load_one("shop_orders", "shop_orders.csv.gz", data)
+    assert (report.errors, loaded) == ([], [2])
+    assert [why for _, _, why in quarantined] == ["not valid UTF-8 at byte 17 (0xF6, line 2)"]
+
+
+def test_a_corrupt_gzip_file_is_refused_by_name():
+    report, loaded, _, ledger = load_one("events", "events.jsonl.gz", b"\x1f\x8bnot gzip")
+    assert len(report.errors) == 1
+    assert "events.jsonl.gz: not a readable gzip file" in report.errors[0]
     assert (loaded, ledger) == ([], 0)
 
 

@@ -394,7 +394,7 @@ def test_a_file_that_cannot_be_parsed_is_reported_by_name_and_other_files_still_
 
     assert report.rows_loaded == 1
     assert len(report.errors) == 3
-    assert "b_binary.csv: not UTF-8 text" in report.errors[0]
+    assert "b_binary.csv: the CSV header is not valid UTF-8 at byte 0" in report.errors[0]
     assert "c_prose.csv: none of the columns of table shop_orders found" in report.errors[1]
     assert "d_nokey.csv: key column(s) order_id missing from the file" in report.errors[2]
     # Nothing of the failed files was written, and they are retried next time.

@@ -82,7 +82,10 @@ def test_an_unreadable_file_fails_the_ingestion_step_naming_it_after_loading_the
     )
     assert not result.success
     failure = next(event for event in result.all_events if event.is_step_failure)
-    assert "shop_orders.csv: not UTF-8 text" in failure.step_failure_data.error.message
+    assert (
+        "shop_orders.csv: the CSV header is not valid UTF-8"
+        in failure.step_failure_data.error.message
+    )
     materialized = {event.asset_key.path[-1] for event in result.get_asset_materialization_events()}
     assert materialized == set(RAW_TABLES)  # every table, incl. the good events file, landed
     events = next(

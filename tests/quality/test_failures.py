@@ -109,3 +109,57 @@ def test_a_failed_check_on_a_metric_frame_keeps_the_unexpected_rows_whole(tmp_pa
     assert outcome.details["unexpected_rows"] == [
         {"consent_column": "consent_sms", "null_profiles": 3}
     ]
+
+
+def test_sample_values_of_an_email_column_are_masked_in_results_and_data_docs(tmp_path):
+    suites_dir = tmp_path / "suites"
+    (suites_dir / "staging").mkdir(parents=True)
+    (suites_dir / "staging" / "people.yml").write_text(
+        dedent(
+            """\
+            description: People.
+            asset: staging/stg_shop__customers
+            read: {table: main.people, sample_rows: null}
+            expectations:
+              - name: emails_shaped
+                description: Every e-mail has an @.
+                type: expect_column_values_to_match_regex
+                kwargs: {column: email, regex: "^[^@]+@[^@]+$"}
+              - name: phones_e164
+                description: Phones in E.164.
+                type: expect_column_values_to_match_regex
+                kwargs: {column: phone, regex: "^[+][0-9]+$"}
+            """
+        )
+    )
+    suite = load_suite(suites_dir / "staging" / "people.yml", suites_dir)
+    docs_dir = tmp_path / "docs"
+    with duckdb.connect(str(tmp_path / "cdp.duckdb")) as con:
+        con.execute(
+            "create table main.people as select * from (values "
+            "('ann@example.com', '+14155550123'), ('zed.quill@x@example.org', '4155550188')"
+            ") t(email, phone)"
+        )
+        run = validate_target(
+            DuckDBWarehouse(con, owned=False),
+            DataDocs.for_folder(docs_dir),
+            suite,
+            suite.targets[0],
+            run_id="run-1",
+            run_time=dt.datetime.now(dt.UTC),
+            raw_schema="raw",
+        )
+    outcomes = {o.expectation.name: o for o in run.outcomes}
+    assert not outcomes["emails_shaped"].success
+    assert outcomes["emails_shaped"].details["result"]["partial_unexpected_list"] == [
+        "z***@x@example.org"
+    ]
+    assert outcomes["phones_e164"].details["result"]["partial_unexpected_list"] == ["41******88"]
+    stored = "\n".join(
+        path.read_text(errors="replace")
+        for path in tmp_path.rglob("*")
+        if path.is_file() and path.suffix in {".json", ".html"}
+    )
+    assert "z***@x@example.org" in stored or "41******88" in stored  # the values are there
+    assert "zed.quill" not in stored
+    assert "4155550188" not in stored

@@ -2,14 +2,9 @@
 
 import datetime as dt
 
+from orchestration.pii import mask, mask_email, mask_phone
 from orchestration.studio import charts, graph
-from orchestration.studio.data import (
-    IdentityGraph,
-    identifier_candidates,
-    mask,
-    mask_email,
-    mask_phone,
-)
+from orchestration.studio.data import IdentityGraph, identifier_candidates
 
 
 def test_an_email_is_masked_to_its_first_letter_and_domain():
