@@ -359,9 +359,7 @@ def _release(settings: Settings) -> str | None:
         return None
     if not settings.warehouse.exists():
         return None
-    import duckdb
-
-    from orchestration.warehouse import DuckDBWarehouse, WarehouseLockedError
+    from orchestration.warehouse import DUCKDB_ERRORS, DuckDBWarehouse, WarehouseLockedError
 
     try:
         with DuckDBWarehouse.open(settings.warehouse) as warehouse:
@@ -369,7 +367,7 @@ def _release(settings: Settings) -> str | None:
     except WarehouseLockedError:
         # Another process holds the file (a BI tool): it checkpoints when it closes.
         pass
-    except duckdb.Error as error:
+    except DUCKDB_ERRORS as error:
         return f"{error} (the run's writes stay in {settings.warehouse.name}.wal)"
     return None
 
