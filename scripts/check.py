@@ -19,9 +19,11 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import IO, TextIO
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,6 +33,7 @@ DEMO_BUILD_ENV = "CDP_CHECK_DEMO_BUILD"
 DEMO_WAREHOUSE = "cdp.duckdb"  # exports/, serving/, data_docs/, logs/ beside it
 DEMO_SUMMARY = "summary.json"  # RunSummary.to_json() of the run
 DEMO_STDOUT = "cdp_run.stdout"  # what the command printed
+DEMO_STDERR = "cdp_run.stderr"  # and to stderr (the tests scan both for raw identifiers)
 
 
 def demo_run_args(build_dir: Path) -> list[str]:
@@ -115,20 +118,35 @@ def steps(build_dir: Path, fast: bool, workers: int = 1) -> list[tuple[str, list
     ]
 
 
-def run_teeing_stdout(command: list[str], env: Mapping[str, str], copy: Path) -> int:
-    """Run `command`, showing its output as it comes and keeping stdout in `copy`."""
-    copy.parent.mkdir(parents=True, exist_ok=True)
+def _tee(source: IO[str], sink: TextIO, copy: IO[str]) -> None:
+    for line in source:
+        sink.write(line)
+        copy.write(line)
+    sink.flush()
+
+
+def run_teeing(command: list[str], env: Mapping[str, str], stdout: Path, stderr: Path) -> int:
+    """Run `command`, showing its output as it comes and keeping stdout and stderr in the
+    files `stdout` and `stderr`."""
+    stdout.parent.mkdir(parents=True, exist_ok=True)
     with (
-        copy.open("w") as kept,
+        stdout.open("w") as kept_out,
+        stderr.open("w") as kept_err,
         subprocess.Popen(
-            command, cwd=ROOT, env=dict(env), stdout=subprocess.PIPE, text=True
+            command,
+            cwd=ROOT,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         ) as process,
     ):
         assert process.stdout is not None
-        for line in process.stdout:
-            sys.stdout.write(line)
-            kept.write(line)
-        sys.stdout.flush()
+        assert process.stderr is not None
+        errors = threading.Thread(target=_tee, args=(process.stderr, sys.stderr, kept_err))
+        errors.start()
+        _tee(process.stdout, sys.stdout, kept_out)
+        errors.join()
         return process.wait()
 
 
@@ -169,7 +187,7 @@ def main() -> int:
             started = time.monotonic()
             if name == DEMO_STEP:
                 shell = user_shell_env(env, scratch_dir / "dagster_home")
-                code = run_teeing_stdout(command, shell, build_dir / DEMO_STDOUT)
+                code = run_teeing(command, shell, build_dir / DEMO_STDOUT, build_dir / DEMO_STDERR)
                 # pytest reuses this build instead of making its own.
                 env[DEMO_BUILD_ENV] = str(build_dir)
                 report(name, code, started)

@@ -183,8 +183,8 @@ class DemoRun:
     stdout: str
     stderr: str
     summary: RunSummary
-    # True when scripts/check.py made the build (its step printed to the terminal, and
-    # stderr was not kept).
+    # True when scripts/check.py made the build (its step printed to the terminal and kept
+    # both streams in the build folder).
     handed_over: bool
 
     @property
@@ -219,7 +219,9 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         build_dir = Path(handed)
         if not (build_dir / check.DEMO_WAREHOUSE).is_file():
             pytest.fail(f"{check.DEMO_BUILD_ENV}={handed}: no demo warehouse there")
-        return read_demo_run(build_dir, returncode=0, stderr="", handed_over=True)
+        stderr_file = build_dir / check.DEMO_STDERR
+        stderr = stderr_file.read_text() if stderr_file.exists() else ""
+        return read_demo_run(build_dir, returncode=0, stderr=stderr, handed_over=True)
 
     def build(base: Path) -> None:
         # A folder that does not exist yet: `cdp run` makes the warehouse's parents.

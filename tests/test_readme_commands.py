@@ -148,3 +148,18 @@ def test_bytecode_is_compiled_once_not_in_every_process():
     assert command[:4] == [sys.executable, "-m", "compileall", "-q"]
     assert all((PROJECT_ROOT / folder).is_dir() for folder in command[4:])
     assert {"orchestration", "tests"} <= set(command[4:])
+
+
+def test_the_check_keeps_both_streams_of_its_demo_build(tmp_path, capfd):
+    """What the check's `cdp run` printed reaches the terminal and the build folder, stdout
+    and stderr each (the log scans of tests/reliability read both)."""
+    check = check_script()
+    script = "import sys; print('out line'); print('err line', file=sys.stderr); sys.exit(3)"
+    out, err = tmp_path / "build" / check.DEMO_STDOUT, tmp_path / "build" / check.DEMO_STDERR
+    code = check.run_teeing([sys.executable, "-c", script], os.environ, out, err)
+    assert code == 3
+    assert out.read_text() == "out line\n"
+    assert err.read_text() == "err line\n"
+    shown = capfd.readouterr()
+    assert "out line" in shown.out
+    assert "err line" in shown.err
