@@ -5,7 +5,6 @@ Built purely from a `Settings`: no environment is read or written here. The entr
 """
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.activation import segment_files
 from orchestration.activation.model import Refresh
@@ -16,6 +15,7 @@ from orchestration.assets.predictions import customer_predictions
 from orchestration.assets.segments import segment_key
 from orchestration.assets.serving import ServingFolderResource, build_serving_asset, served_keys
 from orchestration.checks.quality import with_quality_checks
+from orchestration.dbt_inprocess import InProcessDbtResource
 from orchestration.executor import locked_in_process_executor
 from orchestration.jobs import cdp_all_job, hourly_segments_job
 from orchestration.project import dbt_project
@@ -23,7 +23,6 @@ from orchestration.resources import RawFolderResource, SettingsResource, Warehou
 from orchestration.schedules import daily_full_graph, hourly_time_sensitive_segments
 from orchestration.sensors import raw_folder_sensor
 from orchestration.settings import PROJECT_ROOT, Settings
-from orchestration.spark import dbt_executable
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -57,12 +56,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "raw_folder": RawFolderResource(path=str(settings.raw_dir)),
             "serving_folder": ServingFolderResource(path=str(settings.serving_dir)),
             "settings": SettingsResource.from_settings(settings),
-            "dbt": DbtCliResource(
-                project_dir=dbt_project,
-                profiles_dir=str(PROJECT_ROOT),
-                # Spark: dbt behind the embedded session with the phone UDF registered.
-                dbt_executable=dbt_executable(settings),
-            ),
+            # dbt runs in the run's process (dbt_inprocess.py): on the manifest parsed
+            # once, and on Spark in the run's session with the phone UDF registered.
+            "dbt": InProcessDbtResource(project_dir=dbt_project, profiles_dir=str(PROJECT_ROOT)),
         },
         # DuckDB takes one writer at a time: steps run one after another in one process,
         # and the run holds the warehouse's run lock (executor.py, docs/operations.md).

@@ -57,6 +57,17 @@ class WarehouseResource(dg.ConfigurableResource):
         with self.connect(read_only=read_only) as con:
             yield DuckDBWarehouse(con, owned=False)
 
+    def prepare_dbt(self) -> None:
+        """Before a dbt step (dbt runs in this process, dbt_inprocess.py): on Spark, make
+        sure the process's session exists with the phone UDF registered, so dbt-spark's
+        `session` method (`SparkSession.builder.getOrCreate()`) takes it and the run's
+        Python and dbt steps share one JVM. Nothing to do on DuckDB, whose connections
+        close with `open`."""
+        if self.engine == "spark":
+            from orchestration.spark import get_session
+
+            get_session(self.settings)
+
     def release(self) -> None:
         """Let another process open the warehouse: on Spark, stop this process's session
         and its JVM (embedded Derby lets one JVM at a time open the metastore). Nothing

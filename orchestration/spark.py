@@ -2,9 +2,10 @@
 `spark` target, with the project's Python UDFs registered on it.
 
 dbt-spark's `session` method calls `SparkSession.builder.getOrCreate()`, so a session
-created here first, in the same process, is the one dbt uses, UDFs included. For dbt as
-a subprocess (dagster-dbt), `orchestration.spark_dbt` is the `dbt` executable that does
-exactly that before it hands over to dbt's own CLI.
+created here first, in the same process, is the one dbt uses, UDFs included: a run's dbt
+steps run in its process (orchestration/dbt_inprocess.py) on the session its Python steps
+use. For dbt by hand, `orchestration.spark_dbt` (`cdp-dbt-spark`) does exactly that
+before it hands over to dbt's own CLI.
 """
 
 from __future__ import annotations
@@ -122,10 +123,3 @@ def stop_session() -> None:
             process.wait(timeout=60)
         SparkContext._gateway = None
         SparkContext._jvm = None
-
-
-def dbt_executable(settings: Settings) -> str:
-    """The `dbt` dagster-dbt runs: `cdp-dbt-spark` (beside this interpreter) on Spark."""
-    if settings.engine != "spark":
-        return "dbt"
-    return str(Path(sys.executable).parent / "cdp-dbt-spark")

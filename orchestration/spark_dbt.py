@@ -2,8 +2,8 @@
 
 dbt-spark's `session` method takes `SparkSession.builder.getOrCreate()`: creating the
 session here first (configured as profiles.yml's `spark` target, with the phone UDF
-registered) makes dbt use it. dagster-dbt runs this as its `dbt_executable` when
-CDP_TARGET is a Spark target; by hand: `CDP_TARGET=spark uv run cdp-dbt-spark build ...`.
+registered) makes dbt use it. For dbt by hand (a Dagster run's dbt steps run in its own
+process and session, dbt_inprocess.py): `CDP_TARGET=spark uv run cdp-dbt-spark build ...`.
 """
 
 from __future__ import annotations

@@ -67,12 +67,12 @@ def _build(
         fail_fast=config.fail_fast,
         unit_tests=config.unit_tests and settings.settings.ingests_files,
     )
-    # dbt runs in its own process: it needs the metastore this process's JVM holds.
-    warehouse.release()
+    # dbt runs in this process (dbt_inprocess.py); on Spark, in this process's session.
+    warehouse.prepare_dbt()
     events = dbt.cli(args, context=context).stream()
     yield from (_killable(events) if faults.armed() else events)
-    # dbt has exited and released the DuckDB file (or the Spark metastore): read back
-    # what people should see, through the Warehouse adapter.
+    # dbt has returned and closed its DuckDB connection: read back what people should
+    # see, through the Warehouse adapter.
     selected = set(context.selected_asset_keys)
     yield from model_reports(selected, lambda: warehouse.open(read_only=True))
     yield from activation_reports(selected, lambda: warehouse.open(read_only=True))

@@ -120,7 +120,7 @@ def test_dbt_build_args_run_the_unit_tests_only_when_asked():
 def test_manifest_inputs_change_with_the_profile_variables_and_a_touched_dbt_file(tmp_path):
     import os
 
-    from orchestration.environment import manifest_inputs
+    from orchestration.dbt_inprocess import manifest_inputs
     from orchestration.settings import DBT_PROJECT_DIR
 
     environ = {"CDP_WAREHOUSE": str(tmp_path / "a.duckdb"), "HOME": "/somewhere"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from orchestration.settings import PROJECT_ROOT, Settings
-from orchestration.spark import dbt_executable, spark_conf
+from orchestration.spark import spark_conf
 
 ENV_VAR = re.compile(r"\{\{\s*env_var\('(\w+)',\s*'([^']*)'\)\s*\}\}")
 
@@ -43,10 +43,3 @@ def test_spark_dir_defaults_beside_the_warehouse_and_reaches_dbt_through_the_env
     pinned = Settings.from_env({"CDP_SPARK_DIR": "/elsewhere"})
     assert pinned.spark_dir == Path("/elsewhere")
     assert pinned.engine == "duckdb"
-
-
-def test_dagster_runs_cdp_dbt_spark_only_on_a_spark_target() -> None:
-    assert dbt_executable(Settings.from_env({})) == "dbt"
-    spark = dbt_executable(Settings.from_env({"CDP_TARGET": "spark"}))
-    assert Path(spark).name == "cdp-dbt-spark"
-    assert Path(spark).exists()

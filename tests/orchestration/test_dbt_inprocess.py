@@ -1,0 +1,70 @@
+"""The dbt steps run dbt in the run's process (orchestration/dbt_inprocess.py): dbt's
+events reach dagster-dbt's DbtCliInvocation as the lines a dbt subprocess prints, a
+failure is an exit code and an error dagster-dbt reports, and the project is parsed once
+per process while its inputs stay the same."""
+
+import threading
+from pathlib import Path
+
+import pytest
+from dagster_dbt import DagsterDbtCliRuntimeError
+
+from orchestration.dbt_inprocess import DbtThread, InProcessDbtResource, parsed_manifest
+from orchestration.project import dbt_project
+from orchestration.settings import PROJECT_ROOT
+
+
+def _resource() -> InProcessDbtResource:
+    return InProcessDbtResource(project_dir=dbt_project, profiles_dir=str(PROJECT_ROOT))
+
+
+def test_a_dbt_command_runs_in_a_thread_and_streams_the_lines_a_subprocess_prints(
+    tmp_path: Path,
+) -> None:
+    invocation = _resource().cli(
+        ["ls", "--resource-type", "model", "--select", "stg_crm__contacts"],
+        target_path=tmp_path / "target",
+    )
+    assert isinstance(invocation.process, DbtThread)
+    events = list(invocation.stream_raw_events())
+
+    assert invocation.process.returncode == 0
+    assert invocation.is_successful()
+    listed = [
+        event.raw_event["data"]["msg"]
+        for event in events
+        if event.raw_event["info"]["name"] == "PrintEvent"
+    ]
+    assert listed == ["cdp.staging.crm.stg_crm__contacts"]
+    # dbt's stdout at its default level: no debug events; its debug log in the target.
+    assert {event.raw_event["info"]["level"] for event in events} <= {"info", "warn", "error"}
+    assert (tmp_path / "target" / "dbt.log").stat().st_size > 0
+    assert not [thread for thread in threading.enumerate() if thread.name == "dbt"]
+
+
+def test_a_failing_dbt_command_is_an_exit_code_and_an_error_dagster_dbt_raises(
+    tmp_path: Path,
+) -> None:
+    failing = _resource().cli(
+        ["run-operation", "cdp_no_such_macro"], target_path=tmp_path / "a", raise_on_error=False
+    )
+    assert not failing.is_successful()
+    assert failing.process.returncode != 0
+    assert "cdp_no_such_macro" in str(failing.get_error())
+
+    raising = _resource().cli(["run-operation", "cdp_no_such_macro"], target_path=tmp_path / "b")
+    with pytest.raises(DagsterDbtCliRuntimeError, match="cdp_no_such_macro"):
+        raising.wait()
+
+
+def test_the_project_is_parsed_once_while_its_inputs_stay_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = parsed_manifest()
+    assert parsed_manifest() is first
+    assert "model.cdp.stg_crm__contacts" in first.nodes
+    # A CDP_* variable is an input (profiles.yml and the models read them).
+    monkeypatch.setenv("CDP_TEST_PARSE_INPUT", "changed")
+    again = parsed_manifest()
+    assert again is not first
+    assert set(again.nodes) == set(first.nodes)
