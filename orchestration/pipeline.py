@@ -33,6 +33,11 @@ concurrency:
   runs:
     # DuckDB takes one writer at a time: queue runs instead of failing on the file lock.
     max_concurrent_runs: 1
+# Dagster's SQLite event log with one open connection per file instead of a new engine
+# per event (orchestration/dagster_storage.py); the same files, in history/runs/.
+event_log_storage:
+  module: orchestration.dagster_storage
+  class: CdpSqliteEventLogStorage
 """
 
 
