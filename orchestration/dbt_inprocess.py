@@ -12,6 +12,7 @@ import hashlib
 import importlib.metadata
 import os
 import queue
+import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +103,8 @@ def run_operation(
     return run
 
 
+# dbt's partial parsing state, in a target folder.
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # What dbt writes into the project folder: not an input of the parse.
 DBT_OUTPUTS = frozenset({"target", "logs", "dbt_packages", "dbt_internal_packages"})
 
@@ -157,12 +160,19 @@ _PARSED: list[_ParsedManifest] = []
 def parsed_manifest(project_dir: Path = DBT_PROJECT_DIR, target_path: Path | None = None) -> Any:
     """dbt's Manifest of the project, parsed once per process while its inputs stay the
     same (`manifest_inputs`: the dbt files, profiles.yml, the CDP_*/DBT_*
-    variables). Parsing is partial when `target/partial_parse.msgpack` is current."""
+    variables). Parsing is partial when `target/partial_parse.msgpack` is current. With
+    `target_path`, dbt writes its manifest there, not into the project's target/."""
     inputs = manifest_inputs()
     if _PARSED and _PARSED[0].inputs == inputs and _PARSED[0].project_dir == project_dir:
         return _PARSED[0].manifest
     args = ["parse", "--quiet"]
     if target_path is not None:
+        # Elsewhere than the project's target/ (which other processes read, and dbt
+        # writes in place): partially, from a copy of the project's parse state.
+        state = project_dir / "target" / PARTIAL_PARSE_FILE
+        target_path.mkdir(parents=True, exist_ok=True)
+        if state.exists() and not (target_path / PARTIAL_PARSE_FILE).exists():
+            shutil.copy(state, target_path / PARTIAL_PARSE_FILE)
         args += ["--target-path", str(target_path), "--log-path", str(target_path)]
     result = invoke_dbt(args, project_dir=project_dir)
     if not result.success:
@@ -305,7 +315,7 @@ class InProcessDbtResource(DbtCliResource):
         if self.target:
             flags += ["--target", self.target]
         full_args = ["dbt", *cleaned_args, *flags, *params.selection_args]
-        process = DbtThread(full_args, project_dir, parsed_manifest(project_dir))
+        process = DbtThread(full_args, project_dir, parsed_manifest(project_dir, target_path))
         return DbtCliInvocation(
             process=process,  # type: ignore[arg-type]
             manifest=params.manifest,

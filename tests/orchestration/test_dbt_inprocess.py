@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from dagster_dbt import DagsterDbtCliRuntimeError
 
-from orchestration.dbt_inprocess import DbtThread, InProcessDbtResource, parsed_manifest
+from orchestration.dbt_inprocess import _PARSED, DbtThread, InProcessDbtResource, parsed_manifest
 from orchestration.project import dbt_project
 from orchestration.settings import PROJECT_ROOT
 
@@ -68,3 +68,17 @@ def test_the_project_is_parsed_once_while_its_inputs_stay_the_same(
     again = parsed_manifest()
     assert again is not first
     assert set(again.nodes) == set(first.nodes)
+
+
+def test_a_dbt_step_parses_into_its_own_target_folder_not_the_projects(tmp_path: Path) -> None:
+    """Other processes read the project's target/manifest.json while a run works, and dbt
+    writes it in place: a step that has to parse writes into its own target folder."""
+    project_manifest = Path(dbt_project.project_dir) / "target" / "manifest.json"
+    before = project_manifest.stat().st_mtime_ns
+    _PARSED.clear()
+    invocation = _resource().cli(
+        ["ls", "--select", "stg_crm__contacts"], target_path=tmp_path / "target"
+    )
+    invocation.wait()
+    assert (tmp_path / "target" / "manifest.json").exists()
+    assert project_manifest.stat().st_mtime_ns == before
