@@ -44,7 +44,7 @@ def prepare_dbt_manifest(*, only_in_dev: bool = False) -> None:
     (`dagster-dbt project prepare-and-package`).
     """
     put_dbt_on_path()
-    from orchestration.dbt_inprocess import manifest_inputs, parsed_manifest
+    from orchestration.dbt_inprocess import PARTIAL_PARSE_FILE, manifest_inputs, parsed_manifest
     from orchestration.project import dbt_project
 
     if only_in_dev:
@@ -55,10 +55,24 @@ def prepare_dbt_manifest(*, only_in_dev: bool = False) -> None:
     if dbt_project.manifest_path.exists() and stamp.exists() and stamp.read_text() == inputs:
         return
     # In this process: the dbt steps of the run reuse the Manifest (dbt_inprocess.py).
+    # Parsed into a folder of its own, then moved into place whole (os.replace): another
+    # run or a test worker reading target/manifest.json meanwhile never sees a file dbt
+    # is half-way through writing, and of two runs parsing at once the last one wins
+    # (Path.replace is os.replace: atomic on one file system).
     # The fingerprint of the inputs as they were before the parse: a file changed during
     # it makes the next call parse again.
-    parsed_manifest(Path(dbt_project.project_dir))
-    stamp.write_text(inputs)
+    target = dbt_project.manifest_path.parent
+    scratch = target / f".parse-{os.getpid()}"
+    try:
+        parsed_manifest(Path(dbt_project.project_dir), scratch)
+        for name in (PARTIAL_PARSE_FILE, dbt_project.manifest_path.name):
+            if (scratch / name).exists():
+                (scratch / name).replace(target / name)
+        stamp_scratch = scratch / MANIFEST_INPUTS_FILE
+        stamp_scratch.write_text(inputs)
+        stamp_scratch.replace(stamp)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def prepare_process(settings: Settings, *, only_in_dev: bool = False) -> None:

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from dagster_dbt import DagsterDbtCliRuntimeError
 
-from orchestration.dbt_inprocess import _PARSED, DbtThread, InProcessDbtResource, parsed_manifest
+from orchestration.dbt_inprocess import (
+    _PARSED,
+    DbtThread,
+    InProcessDbtResource,
+    manifest_inputs,
+    parsed_manifest,
+)
 from orchestration.project import dbt_project
 from orchestration.settings import PROJECT_ROOT
 
@@ -82,3 +88,19 @@ def test_a_dbt_step_parses_into_its_own_target_folder_not_the_projects(tmp_path:
     invocation.wait()
     assert (tmp_path / "target" / "manifest.json").exists()
     assert project_manifest.stat().st_mtime_ns == before
+
+
+def test_cdp_runs_parse_replaces_the_projects_manifest_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`prepare_dbt_manifest` parses into a folder of its own and moves the files into
+    target/ (a new inode, never a file rewritten in place), leaving no scratch folder."""
+    from orchestration.environment import MANIFEST_INPUTS_FILE, prepare_dbt_manifest
+
+    target = Path(dbt_project.project_dir) / "target"
+    before = (target / "manifest.json").stat().st_ino
+    monkeypatch.setenv("CDP_TEST_PARSE_INPUT", "prepare")
+    prepare_dbt_manifest()
+    assert (target / "manifest.json").stat().st_ino != before
+    assert (target / MANIFEST_INPUTS_FILE).read_text() == manifest_inputs()
+    assert not list(target.glob(".parse-*"))
